@@ -1,0 +1,368 @@
+#include "evaluator.hpp"
+
+#include <algorithm>
+
+namespace ethos {
+namespace {
+
+// Kleene three-valued logic.
+enum Tri : uint8_t { kF = 0, kT = 1, kU = 2 };
+
+Tri tri_and(Tri a, Tri b) {
+  if (a == kF || b == kF) return kF;
+  if (a == kU || b == kU) return kU;
+  return kT;
+}
+
+Tri tri_not(Tri a) { return a == kU ? kU : (a == kT ? kF : kT); }
+
+struct SetRef {
+  const int32_t* symbols = nullptr;
+  size_t count = 0;
+  const std::string_view* others = nullptr;
+  size_t other_count = 0;
+
+  bool contains_symbol(int32_t s) const { return std::binary_search(symbols, symbols + count, s); }
+  bool contains_other(std::string_view t) const {
+    return std::find(others, others + other_count, t) != others + other_count;
+  }
+};
+
+int64_t floor_div(int64_t a, int64_t b) {
+  int64_t q = a / b;
+  if ((a % b != 0) && ((a < 0) != (b < 0))) --q;
+  return q;
+}
+
+}  // namespace
+
+struct Evaluator::Scratch {
+  uint32_t generation = 0;
+  std::vector<uint32_t> define_generation;
+  std::vector<uint8_t> define_known;
+  std::vector<Value> define_value;
+  std::vector<uint8_t> module_applies;
+  std::vector<uint8_t> condition;
+  std::vector<std::string_view> const_texts;  // scratch for const sets' texts
+};
+
+namespace {
+
+class Run {
+ public:
+  Run(const Policy& p, const BoundRequest& r, Evaluator* /*unused*/, std::vector<uint32_t>& dgen,
+      std::vector<uint8_t>& dknown, std::vector<Value>& dval, uint32_t gen)
+      : p_(p), r_(r), dgen_(dgen), dknown_(dknown), dval_(dval), gen_(gen) {}
+
+  Tri tri(uint32_t id) {
+    const IrNode& n = p_.nodes[id];
+    switch (n.op) {
+      case IrOp::kConst: return n.imm ? kT : kF;
+      case IrOp::kAttr: return r_.present[n.a] ? (r_.values[n.a].num ? kT : kF) : kU;
+      case IrOp::kDefine: {
+        Value v;
+        if (!define_value(n.a, v)) return kU;
+        return v.num ? kT : kF;
+      }
+      case IrOp::kNot: return tri_not(tri(n.a));
+      case IrOp::kAnd: {
+        Tri acc = kT;
+        for (uint32_t k = 0; k < n.b; ++k) {
+          Tri t = tri(p_.kids[n.a + k]);
+          if (t == kF) return kF;
+          if (t == kU) acc = kU;
+        }
+        return acc;
+      }
+      case IrOp::kOr: {
+        Tri acc = kF;
+        for (uint32_t k = 0; k < n.b; ++k) {
+          Tri t = tri(p_.kids[n.a + k]);
+          if (t == kT) return kT;
+          if (t == kU) acc = kU;
+        }
+        return acc;
+      }
+      case IrOp::kIsPresent: return r_.present[n.a] ? kT : kF;
+      case IrOp::kIsMissing: return r_.present[n.a] ? kF : kT;
+      case IrOp::kEq:
+      case IrOp::kNe: {
+        Value a, b;
+        if (!val(n.a, a) || !val(n.b, b)) return kU;
+        bool eq;
+        if (n.operand_type == ValueType::kString) eq = string_eq(a, b);
+        else eq = a.num == b.num;
+        return (eq == (n.op == IrOp::kEq)) ? kT : kF;
+      }
+      case IrOp::kLt:
+      case IrOp::kLe:
+      case IrOp::kGt:
+      case IrOp::kGe: {
+        Value a, b;
+        if (!val(n.a, a) || !val(n.b, b)) return kU;
+        bool res = n.op == IrOp::kLt ? a.num < b.num
+                   : n.op == IrOp::kLe ? a.num <= b.num
+                   : n.op == IrOp::kGt ? a.num > b.num
+                                       : a.num >= b.num;
+        return res ? kT : kF;
+      }
+      case IrOp::kIn: {
+        Value x;
+        SetRef s;
+        if (!val(n.a, x) || !set(n.b, s)) return kU;
+        return member(x, s, n.operand_type) ? kT : kF;
+      }
+      case IrOp::kHas: {
+        Value x;
+        SetRef s;
+        if (!set(n.a, s) || !val(n.b, x)) return kU;
+        return member(x, s, ValueType::kString) ? kT : kF;
+      }
+      case IrOp::kHasAny:
+      case IrOp::kHasAll: {
+        SetRef a, b;
+        if (!set(n.a, a) || !set(n.b, b)) return kU;
+        bool any = n.op == IrOp::kHasAny;
+        for (size_t i = 0; i < b.count; ++i)
+          if (a.contains_symbol(b.symbols[i]) == any) return any ? kT : kF;
+        for (size_t i = 0; i < b.other_count; ++i)
+          if (a.contains_other(b.others[i]) == any) return any ? kT : kF;
+        return any ? kF : kT;
+      }
+      default: {
+        Value v;
+        if (!val(id, v)) return kU;
+        return v.num ? kT : kF;
+      }
+    }
+  }
+
+  // A value; false when unknown.
+  bool val(uint32_t id, Value& out) {
+    const IrNode& n = p_.nodes[id];
+    switch (n.op) {
+      case IrOp::kConst:
+        out.num = n.imm;
+        out.text = n.str;
+        return true;
+      case IrOp::kAttr:
+        if (!r_.present[n.a]) return false;
+        out = r_.values[n.a];
+        return true;
+      case IrOp::kDefine: return define_value(n.a, out);
+      case IrOp::kNow: out.num = r_.time; return true;
+      case IrOp::kDaysSince: {
+        Value t;
+        if (!val(n.a, t)) return false;
+        out.num = floor_div(r_.time - t.num, 86400);
+        return true;
+      }
+      case IrOp::kAdd:
+      case IrOp::kSub:
+      case IrOp::kMul: {
+        Value a, b;
+        if (!val(n.a, a) || !val(n.b, b)) return false;
+        bool overflow = n.op == IrOp::kAdd   ? __builtin_add_overflow(a.num, b.num, &out.num)
+                        : n.op == IrOp::kSub ? __builtin_sub_overflow(a.num, b.num, &out.num)
+                                             : __builtin_mul_overflow(a.num, b.num, &out.num);
+        return !overflow;  // an overflow cannot be decided on: unknown, fail closed
+      }
+      default: {
+        if (n.type != ValueType::kBool) return false;
+        Tri t = tri(id);
+        if (t == kU) return false;
+        out.num = t == kT;
+        return true;
+      }
+    }
+  }
+
+  bool set(uint32_t id, SetRef& out) {
+    const IrNode& n = p_.nodes[id];
+    switch (n.op) {
+      case IrOp::kConstSet: {
+        const ConstSet& cs = p_.const_sets[n.a];
+        out.symbols = cs.symbols.data();
+        out.count = cs.symbols.size();
+        out.others = nullptr;  // every literal is a symbol
+        out.other_count = 0;
+        return true;
+      }
+      case IrOp::kAttr: {
+        if (!r_.present[n.a]) return false;
+        const SetValue& sv = r_.sets[r_.values[n.a].set];
+        out.symbols = sv.symbols.data();
+        out.count = sv.symbols.size();
+        out.others = sv.others.data();
+        out.other_count = sv.others.size();
+        return true;
+      }
+      case IrOp::kDefine: return set(p_.defines[n.a].value, out);
+      default: return false;
+    }
+  }
+
+ private:
+  static bool string_eq(const Value& a, const Value& b) {
+    if (a.num >= 0 || b.num >= 0) return a.num == b.num;
+    return a.text == b.text;
+  }
+
+  static bool member(const Value& x, const SetRef& s, ValueType t) {
+    if (t != ValueType::kString) return s.contains_symbol(static_cast<int32_t>(x.num));
+    if (x.num >= 0) return s.contains_symbol(static_cast<int32_t>(x.num));
+    return s.contains_other(x.text);
+  }
+
+  bool define_value(uint32_t d, Value& out) {
+    if (dgen_[d] == gen_) {
+      if (!dknown_[d]) return false;
+      out = dval_[d];
+      return true;
+    }
+    const Define& def = p_.defines[d];
+    bool known;
+    if (def.type.kind == ValueType::kBool) {
+      Tri t = tri(def.value);
+      known = t != kU;
+      out.num = t == kT;
+    } else {
+      known = val(def.value, out);
+    }
+    dgen_[d] = gen_;
+    dknown_[d] = known;
+    if (known) dval_[d] = out;
+    return known;
+  }
+
+  const Policy& p_;
+  const BoundRequest& r_;
+  std::vector<uint32_t>& dgen_;
+  std::vector<uint8_t>& dknown_;
+  std::vector<Value>& dval_;
+  uint32_t gen_;
+};
+
+}  // namespace
+
+Evaluator::Evaluator(std::shared_ptr<const Policy> policy)
+    : policy_(std::move(policy)), scratch_(std::make_unique<Scratch>()) {
+  scratch_->define_generation.assign(policy_->defines.size(), 0);
+  scratch_->define_known.assign(policy_->defines.size(), 0);
+  scratch_->define_value.assign(policy_->defines.size(), Value{});
+  scratch_->module_applies.assign(policy_->modules.size(), kT);
+  scratch_->condition.assign(policy_->rules.size(), kF);
+}
+Evaluator::~Evaluator() = default;
+Evaluator::Evaluator(Evaluator&&) noexcept = default;
+Evaluator& Evaluator::operator=(Evaluator&&) noexcept = default;
+
+Decision Evaluator::evaluate(const BoundRequest& request) {
+  Decision d;
+  evaluate(request, d);
+  return d;
+}
+
+void Evaluator::evaluate(const BoundRequest& request, Decision& out) {
+  const Policy& p = *policy_;
+  Scratch& s = *scratch_;
+  if (++s.generation == 0) {
+    std::fill(s.define_generation.begin(), s.define_generation.end(), 0);
+    s.generation = 1;
+  }
+  Run run(p, request, this, s.define_generation, s.define_known, s.define_value, s.generation);
+
+  out.outcome = Outcome::kDeny;
+  out.request_id = request.request_id;
+  out.time = request.time;
+  out.reasons.clear();
+  out.default_module = -1;
+  out.obligations.clear();
+  out.advice.clear();
+  out.overridden.clear();
+  out.missing.clear();
+  out.trace.assign(p.rules.size(), RuleStatus::kNotFired);
+
+  for (size_t m = 0; m < p.modules.size(); ++m)
+    s.module_applies[m] = p.modules[m].applies ? run.tri(*p.modules[m].applies) : kT;
+
+  // INVARIANT: rule_order lists every overrider before the rules it overrides,
+  // so an overrider's final status is known when its targets are decided.
+  bool forbid = false, escalate = false, permit = false;
+  for (uint32_t i : p.rule_order) {
+    const Rule& r = p.rules[i];
+    Tri applies = static_cast<Tri>(s.module_applies[r.module]);
+    if (applies == kF) {
+      out.trace[i] = RuleStatus::kNotApplicable;
+      continue;
+    }
+    Tri c = tri_and(applies, run.tri(r.condition));
+    if (c == kF) {
+      out.trace[i] = RuleStatus::kNotFired;
+      continue;
+    }
+    int32_t by = -1;
+    for (uint32_t o : r.overridden_by)
+      if (out.trace[o] == RuleStatus::kFired) {
+        by = static_cast<int32_t>(o);
+        break;
+      }
+    if (by >= 0) {
+      out.trace[i] = RuleStatus::kOverridden;
+      out.overridden.emplace_back(i, static_cast<uint32_t>(by));
+      continue;
+    }
+    out.trace[i] = c == kT ? RuleStatus::kFired : RuleStatus::kUnknown;
+    switch (r.effect) {
+      case Effect::kForbid: forbid = true; break;
+      case Effect::kEscalate: escalate = true; break;
+      case Effect::kPermit:
+      case Effect::kRequire: permit |= c == kT; break;
+      case Effect::kAdvise: break;
+    }
+  }
+
+  Effect deciding;
+  if (forbid) {
+    out.outcome = Outcome::kDeny;
+    deciding = Effect::kForbid;
+  } else if (escalate) {
+    out.outcome = Outcome::kEscalate;
+    deciding = Effect::kEscalate;
+  } else if (permit) {
+    out.outcome = Outcome::kPermit;
+    deciding = Effect::kPermit;
+  } else {
+    deciding = Effect::kAdvise;  // nothing decided: the defaults do
+    out.outcome = Outcome::kDeny;
+    for (size_t m = 0; m < p.modules.size(); ++m)
+      if (p.modules[m].default_permit && s.module_applies[m] == kT) {
+        out.outcome = Outcome::kPermit;
+        out.default_module = static_cast<int32_t>(m);
+        break;
+      }
+  }
+
+  for (uint32_t i = 0; i < p.rules.size(); ++i) {
+    RuleStatus st = out.trace[i];
+    if (st != RuleStatus::kFired && st != RuleStatus::kUnknown) continue;
+    const Rule& r = p.rules[i];
+    Effect e = r.effect == Effect::kRequire ? Effect::kPermit : r.effect;
+    if (e == deciding && (st == RuleStatus::kFired || e != Effect::kPermit)) out.reasons.push_back(i);
+    // Obligations are conservative: an unknown require still attaches its obligation.
+    if (r.effect == Effect::kRequire) out.obligations.emplace_back(static_cast<uint32_t>(r.obligation), i);
+    if (r.effect == Effect::kAdvise && st == RuleStatus::kFired) out.advice.push_back(i);
+    if (st == RuleStatus::kUnknown && r.effect != Effect::kAdvise)
+      for (uint32_t slot : r.reads) {
+        // Name the outermost absent attribute: a missing record hides its fields.
+        int32_t outer = -1;
+        for (auto at = static_cast<int32_t>(slot); at >= 0; at = p.schema.attributes[static_cast<size_t>(at)].parent)
+          if (!request.present[static_cast<size_t>(at)]) outer = at;
+        if (outer >= 0) out.missing.push_back(static_cast<uint32_t>(outer));
+      }
+  }
+  std::sort(out.missing.begin(), out.missing.end());
+  out.missing.erase(std::unique(out.missing.begin(), out.missing.end()), out.missing.end());
+}
+
+}  // namespace ethos

@@ -1,0 +1,205 @@
+// The checked, compiled policy: names resolved to slots, types checked,
+// expressions lowered to a flat node array, rules ordered by the rule graph.
+// A Policy is immutable once built: share it freely between threads.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "ast.hpp"
+#include "source.hpp"
+
+namespace ethos {
+
+// Heterogeneous lookup for string-keyed maps (look up by string_view without a copy).
+struct StringHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+};
+template <typename V>
+using StringMap = std::unordered_map<std::string, V, StringHash, std::equal_to<>>;
+
+enum class ValueType : uint8_t {
+  kBool, kInt, kString, kTimestamp, kDuration, kSet, kEnum, kRecord, kList, kError,
+};
+
+struct Type {
+  ValueType kind = ValueType::kError;
+  uint16_t enum_id = 0;             // kEnum: index into Schema::enums
+  ValueType elem = ValueType::kError;  // kList: the element type (kString, kInt or kEnum)
+  bool operator==(const Type&) const = default;
+};
+std::string type_name(const Type& t, const struct Schema& schema);
+
+// One attribute of the request schema; records are attributes too.
+struct Attribute {
+  std::string path;  // "vendor.baa_signed"
+  Type type;
+  bool optional = false;      // written with `?`
+  bool may_be_absent = false; // it or an enclosing record is optional
+  bool fixed = false;
+  bool pseudonymize = false;
+  bool redact = false;
+  int32_t parent = -1;
+  std::vector<uint32_t> children;  // for records, in declaration order
+  std::string name;                // the last path segment
+  Span span;
+};
+
+struct Schema {
+  std::vector<Attribute> attributes;  // slot i == attributes[i]
+  std::vector<uint32_t> top_level;
+  std::vector<std::vector<std::string>> enums;
+  StringMap<uint32_t> by_path;
+  int32_t time_slot = -1;
+  int32_t request_id_slot = -1;
+  int32_t enum_index(uint16_t enum_id, std::string_view value) const;
+};
+
+// ---- the lowered expression form --------------------------------------------
+
+enum class IrOp : uint8_t {
+  kConst,      // imm (bool, int, timestamp, duration, enum index, symbol id), str for strings
+  kConstSet,   // set: index into Policy::const_sets
+  kAttr,       // a: slot
+  kDefine,     // a: define index (memoized per evaluation)
+  kNow,
+  kNot,        // a
+  kAnd, kOr,   // kids [a, a+b) in Policy::kids
+  kEq, kNe, kLt, kLe, kGt, kGe,  // a, b
+  kAdd, kSub, kMul,              // a, b
+  kIn,         // a: element, b: set/list
+  kHas,        // a: set, b: element
+  kHasAny, kHasAll,  // a, b: sets
+  kIsPresent, kIsMissing,  // a: slot
+  kDaysSince,  // a
+};
+
+struct IrNode {
+  IrOp op = IrOp::kConst;
+  ValueType type = ValueType::kBool;  // the node's result type
+  ValueType operand_type = ValueType::kBool;  // for comparisons: the operands' type
+  uint32_t a = 0;
+  uint32_t b = 0;
+  int64_t imm = 0;
+  std::string str;  // kConst strings: the text (symbol id in imm, -1 if none)
+  int32_t param = -1;  // kConst/kConstSet folded from a param: its index
+};
+
+// A constant set of strings (list literals, set-typed params): sorted symbol ids.
+struct ConstSet {
+  std::vector<int32_t> symbols;
+  std::vector<std::string> texts;
+};
+
+// ---- declarations -------------------------------------------------------------
+
+enum class Effect : uint8_t { kPermit, kForbid, kEscalate, kAdvise, kRequire };
+const char* effect_name(Effect e);
+
+struct Module {
+  std::string name;
+  std::string title;
+  bool default_permit = false;
+  std::optional<uint32_t> applies;  // IR node
+  std::string concern;
+  Span span;
+  std::vector<uint32_t> rules;
+};
+
+struct Param {
+  std::string id;  // module.name
+  Type type;
+  uint32_t value;  // IR node (a constant)
+  uint32_t module;
+  Span span;
+  std::string written;  // the default as written
+};
+
+struct Define {
+  std::string id;  // module.name
+  Type type;
+  uint32_t value = 0;  // IR node
+  uint32_t module = 0;
+  Span span;
+  bool typed = false;
+};
+
+struct Obligation {
+  std::string name;
+  std::string text;
+  Span span;
+};
+
+struct Rule {
+  std::string id;  // module.name
+  std::string name;
+  uint32_t module = 0;
+  Effect effect = Effect::kPermit;
+  int32_t obligation = -1;
+  std::string because;
+  std::vector<std::string> cites;
+  std::string concern;
+  std::string severity;
+  std::string confidence = "verified";
+  std::vector<std::string> tags;
+  uint32_t condition = 0;  // IR node: when and not unless (module guard separate)
+  std::vector<uint32_t> overrides;      // rules this one suppresses
+  std::vector<uint32_t> overridden_by;  // rules that suppress this one
+  std::vector<uint32_t> reads;          // attribute slots read, transitively (sorted)
+  Span span;
+};
+
+// A committee test, checked against the schema (see engine/testing.hpp).
+struct TestCase {
+  std::string name;
+  std::string given;  // path relative to the bundle root
+  struct Assignment {
+    uint32_t slot;
+    std::string path;
+    ast::Expr value;
+    Span span;
+  };
+  std::vector<Assignment> sets;
+  std::vector<std::pair<uint32_t, Span>> unsets;
+  std::optional<std::string> expect_outcome;
+  std::vector<std::pair<uint32_t, Span>> expect_rules;
+  std::vector<std::pair<uint32_t, Span>> expect_no_rules;
+  std::vector<std::pair<uint32_t, Span>> expect_obligations;
+  std::vector<std::pair<uint32_t, Span>> expect_missing;
+  Span span;
+};
+
+// The compiled policy bundle. Built by compile_bundle() (engine/bundle.hpp).
+struct Policy {
+  Schema schema;
+  std::vector<Module> modules;
+  std::vector<Param> params;
+  std::vector<Define> defines;
+  std::vector<Obligation> obligations;
+  std::vector<Rule> rules;
+  std::vector<TestCase> tests;
+
+  std::vector<IrNode> nodes;
+  std::vector<uint32_t> kids;
+  std::vector<ConstSet> const_sets;
+  // Every string literal in the policy, interned: binding maps request
+  // strings to these ids so that comparisons are integer compares.
+  StringMap<int32_t> symbols;
+
+  // Rules in an order where every overrider precedes the rules it overrides.
+  std::vector<uint32_t> rule_order;
+
+  StringMap<uint32_t> rule_by_id;
+  StringMap<uint32_t> obligation_by_name;
+
+  int32_t symbol(std::string_view text) const;
+  const Rule* find_rule(std::string_view id) const;
+};
+
+}  // namespace ethos

@@ -1,0 +1,26 @@
+# Sourced by tools/demo and tools/test: installs what is missing from tools/deps.txt
+# and configures + builds into $ETHOS_BUILD_DIR (default build/).
+set -euo pipefail
+ETHOS_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+ETHOS_BUILD_DIR="${ETHOS_BUILD_DIR:-$ETHOS_ROOT/build}"
+
+ethos_install_deps() {
+  local missing=()
+  while read -r pkg; do
+    [[ -z "$pkg" || "$pkg" == \#* ]] && continue
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
+  done <"$ETHOS_ROOT/tools/deps.txt"
+  if ((${#missing[@]})); then
+    echo "ethos: installing ${missing[*]}" >&2
+    local sudo=""
+    [[ $(id -u) -ne 0 ]] && sudo="sudo"
+    $sudo apt-get update -q >/dev/null
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+}
+
+ethos_build() {
+  local type="${1:-Release}"; shift || true
+  cmake -S "$ETHOS_ROOT" -B "$ETHOS_BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE="$type" "$@" >/dev/null
+  cmake --build "$ETHOS_BUILD_DIR" --parallel "$(nproc)"
+}
