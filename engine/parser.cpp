@@ -17,14 +17,14 @@ template <typename Rule>
 using selector = pt::selector<Rule,
     pt::store_content::on<
         // expressions
-        g::or_expr, g::and_expr, g::not_op, g::cmp_expr, g::add_expr, g::operand_expected,
+        g::expr, g::or_expr, g::and_expr, g::not_op, g::cmp_expr, g::add_expr, g::operand_expected,
         g::mul_expr, g::call, g::name, g::now, g::path, g::int_lit, g::string_lit,
         g::duration_lit, g::duration_unit, g::true_, g::false_, g::list_lit, g::list_item,
         g::op_eq, g::op_ne, g::op_lt, g::op_le, g::op_gt, g::op_ge, g::op_in, g::op_has,
         g::op_has_any, g::op_has_all, g::op_add, g::op_sub, g::op_mul, g::is_present,
         g::is_missing, g::condition,
         // schema
-        g::schema_decl, g::schema_name, g::record_type, g::field, g::field_name, g::enum_type,
+        g::schema_decl, g::schema_name, g::schema_body, g::record_type, g::field, g::field_name, g::enum_type,
         g::enum_value, g::set_type, g::prim_type, g::optional_mark, g::annotation,
         // modules and declarations
         g::module_decl, g::module_name, g::title, g::applies_clause, g::default_effect,
@@ -65,9 +65,9 @@ class Converter {
   ast::Expr expr(const Node& n) const {
     ast::Expr e;
     e.span = span(n);
-    if (n.is_type<g::or_expr>() || n.is_type<g::and_expr>()) {
+    if (n.is_type<g::or_expr>() || n.is_type<g::expr>() || n.is_type<g::and_expr>()) {
       if (n.children.size() == 1) return expr(*n.children[0]);
-      e.kind = n.is_type<g::or_expr>() ? ast::ExprKind::kOr : ast::ExprKind::kAnd;
+      e.kind = n.is_type<g::and_expr>() ? ast::ExprKind::kAnd : ast::ExprKind::kOr;
       for (const auto& c : n.children) e.kids.push_back(expr(*c));
       return e;
     }
@@ -194,7 +194,7 @@ class Converter {
   ast::TypeExpr type(const Node& n) const {
     ast::TypeExpr t;
     t.span = span(n);
-    if (n.is_type<g::record_type>()) {
+    if (n.is_type<g::record_type>() || n.is_type<g::schema_body>()) {
       t.kind = ast::TypeKind::kRecord;
       for (const auto& c : n.children) t.fields.push_back(field(*c));
     } else if (n.is_type<g::enum_type>()) {

@@ -1,0 +1,49 @@
+// Shared pieces of the `ethos` command-line program.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <string>
+#include <vector>
+
+#include "bundle.hpp"
+
+namespace ethos::cli {
+
+// Documented exit codes (docs/cli.md).
+enum Exit : int {
+  kOk = 0,
+  kPolicyError = 1,   // the policy has errors, a test failed, a chain is broken
+  kDeny = 2,          // eval --exit-code: the (last/worst) decision is deny
+  kEscalate = 3,      // eval --exit-code: escalate
+  kBadRequest = 4,    // a request could not be read or bound
+  kUsage = 64,        // bad command line
+  kInternal = 70,     // could not complete (I/O, database)
+};
+
+// Loads and checks a bundle, printing diagnostics to stderr (warnings too).
+// Returns a bundle whose policy is null on errors.
+Bundle load_and_report(const std::vector<std::string>& paths, const CheckOptions& options,
+                       bool json_diagnostics = false);
+
+// Parses `--param module.name=value` strings.
+bool parse_params(const std::vector<std::string>& in, CheckOptions& out);
+
+// Reads a file, or standard input for "-".
+bool read_input(const std::string& path, std::string& out);
+
+// Splits text holding one JSON object, a JSON array of objects, or JSON lines.
+std::vector<std::string> split_requests(const std::string& text, std::string& error);
+
+bool stdout_is_tty();
+
+// Commands register themselves: a file defines `void add_xxx(CLI::App&)` and
+// `ETHOS_COMMAND(add_xxx, order)`; main() adds them sorted by order.
+using CommandAdder = void (*)(CLI::App&);
+struct CommandRegistration {
+  CommandRegistration(int order, CommandAdder add);
+};
+void add_registered_commands(CLI::App& app);
+#define ETHOS_COMMAND(fn, order) \
+  static const ::ethos::cli::CommandRegistration ethos_command_##fn{order, &fn}
+
+}  // namespace ethos::cli

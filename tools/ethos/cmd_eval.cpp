@@ -1,0 +1,94 @@
+#include <iostream>
+
+#include "cli.hpp"
+#include "evaluator.hpp"
+#include "hash.hpp"
+#include "request.hpp"
+
+namespace ethos::cli {
+
+void add_eval(CLI::App& app) {
+  struct Opts {
+    std::string policies = "policies";
+    std::vector<std::string> inputs;
+    std::vector<std::string> params;
+    bool json = false;
+    bool exit_code = false;
+    bool no_trace = false;
+  };
+  auto opts = std::make_shared<Opts>();
+  auto* cmd = app.add_subcommand("eval", "Decide requests: permit, deny or escalate, with reasons");
+  cmd->add_option("--policies", opts->policies, "Policy directory (default: policies)");
+  cmd->add_option("requests", opts->inputs, "Request files (JSON object, array or JSON lines), or - for stdin")->required();
+  cmd->add_option("--param", opts->params, "Override a param: module.name=value");
+  cmd->add_flag("--json", opts->json, "Decisions as JSON (one object; JSON lines for several)");
+  cmd->add_flag("--exit-code", opts->exit_code, "Exit 0 permit, 2 deny, 3 escalate (the strictest decision)");
+  cmd->add_flag("--no-trace", opts->no_trace, "Leave the per-rule trace out of --json output");
+  cmd->footer(
+      "Example:\n  ethos eval --policies policies policies/examples/01-*.json\n"
+      "Exit: 0 decided (or permit with --exit-code), 1 policy errors, 2 deny and 3 escalate with\n"
+      "--exit-code, 4 a request could not be read or bound.");
+  cmd->callback([opts] {
+    CheckOptions options;
+    if (!parse_params(opts->params, options)) throw kUsage;
+    Bundle b = load_and_report({opts->policies}, options);
+    if (!b.policy) throw kPolicyError;
+    RequestBinder binder(*b.policy);
+    Evaluator evaluator(b.policy);
+    BoundRequest bound;
+    Decision d;
+    bool bad = false;
+    int worst = -1;  // 0 permit, 1 escalate, 2 deny
+    std::vector<std::string> outputs;
+    for (const auto& input : opts->inputs) {
+      std::string text;
+      if (!read_input(input, text)) {
+        std::cerr << input << ": cannot read: no such file or directory\n";
+        bad = true;
+        continue;
+      }
+      std::string split_error;
+      auto requests = split_requests(text, split_error);
+      if (!split_error.empty()) {
+        std::cerr << input << ": $: " << split_error << "\n";
+        bad = true;
+        continue;
+      }
+      for (size_t k = 0; k < requests.size(); ++k) {
+        BindError err;
+        if (!binder.bind(requests[k], bound, err)) {
+          std::cerr << input << (requests.size() > 1 ? "[" + std::to_string(k) + "]" : "") << ": " << err.path
+                    << ": " << err.message << "\n";
+          bad = true;
+          continue;
+        }
+        evaluator.evaluate(bound, d);
+        int rank = d.outcome == Outcome::kPermit ? 0 : d.outcome == Outcome::kEscalate ? 1 : 2;
+        worst = std::max(worst, rank);
+        if (opts->json) {
+          DecisionFormat fmt;
+          fmt.bundle_hash = b.hash;
+          fmt.decision_id = "d-" + sha256_hex(b.hash + "\n" + requests[k]).substr(0, 24);
+          fmt.trace = !opts->no_trace;
+          outputs.push_back(decision_json(*b.policy, d, fmt));
+        } else {
+          std::cout << (input == "-" ? "" : input + "\n") << decision_text(*b.policy, d) << "\n";
+        }
+      }
+    }
+    if (opts->json) {
+      if (outputs.size() == 1) {
+        std::cout << outputs[0] << "\n";
+      } else {
+        for (const auto& o : outputs) std::cout << o << "\n";
+      }
+    }
+    if (bad) throw kBadRequest;
+    if (opts->exit_code && worst == 2) throw kDeny;
+    if (opts->exit_code && worst == 1) throw kEscalate;
+  });
+}
+
+ETHOS_COMMAND(add_eval, 20);
+
+}  // namespace ethos::cli

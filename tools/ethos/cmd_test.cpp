@@ -1,0 +1,68 @@
+#include <iostream>
+
+#include "cli.hpp"
+#include "testing.hpp"
+
+namespace ethos::cli {
+
+void add_test(CLI::App& app) {
+  struct Opts {
+    std::vector<std::string> paths;
+    bool coverage = false;
+    double min = -1;
+    bool verbose = false;
+  };
+  auto opts = std::make_shared<Opts>();
+  auto* cmd = app.add_subcommand("test", "Run the committee's tests (test blocks beside the policies)");
+  cmd->add_option("paths", opts->paths, "Policy directory (with its tests)")->required();
+  cmd->add_flag("--coverage", opts->coverage, "Report, per rule, whether a test made it fire and not fire");
+  cmd->add_option("--min", opts->min, "With --coverage: fail below this percentage (both ways)");
+  cmd->add_flag("-v,--verbose", opts->verbose, "List passing tests too");
+  cmd->footer("Example:\n  ethos test policies/ --coverage --min 100\nExit: 0 all passed, 1 a failure or coverage below --min.");
+  cmd->callback([opts] {
+    Bundle b = load_and_report(opts->paths, {});
+    if (!b.policy) throw kPolicyError;
+    TestReport report = run_tests(b);
+    const Policy& p = *b.policy;
+    for (const auto& r : report.results) {
+      std::string where = b.sources.files[r.span.file].path() + ":" + std::to_string(r.span.line);
+      if (!r.passed) {
+        std::cout << "FAIL " << r.name << "  (" << where << ")\n";
+        for (const auto& f : r.failures) std::cout << "  - " << f << "\n";
+      } else if (opts->verbose) {
+        std::cout << "ok   " << r.name << "\n";
+      }
+    }
+    std::cout << report.passed() << " passed, " << report.failed() << " failed\n";
+    bool ok = report.failed() == 0;
+    if (opts->coverage) {
+      size_t fired = 0, not_fired = 0, n = p.rules.size();
+      std::cout << "\ncoverage (per rule: a test made it fire / a test made it not fire)\n";
+      for (size_t i = 0; i < n; ++i) {
+        const auto& c = report.coverage[i];
+        fired += c.fired;
+        not_fired += c.not_fired;
+        if (!c.fired || !c.not_fired || opts->verbose)
+          std::cout << "  " << (c.fired ? "fired    " : "NEVER FIRED") << "  "
+                    << (c.not_fired ? "not-fired" : "ALWAYS FIRED") << "  " << p.rules[i].id << "\n";
+      }
+      auto pct = [&](size_t k) { return n == 0 ? 100.0 : 100.0 * static_cast<double>(k) / static_cast<double>(n); };
+      std::printf("rules fired: %zu/%zu (%.1f%%), rules not fired: %zu/%zu (%.1f%%)\n", fired, n, pct(fired),
+                  not_fired, n, pct(not_fired));
+      std::fflush(stdout);
+      if (opts->min >= 0) {
+        // Exact comparison: k/n >= min/100  <=>  100k >= min*n (no rounding up).
+        auto meets = [&](size_t k) { return static_cast<double>(k) * 100.0 >= opts->min * static_cast<double>(n); };
+        if (!meets(fired) || !meets(not_fired)) {
+          std::cout << "coverage below --min " << opts->min << "%\n";
+          ok = false;
+        }
+      }
+    }
+    if (!ok) throw kPolicyError;
+  });
+}
+
+ETHOS_COMMAND(add_test, 30);
+
+}  // namespace ethos::cli
