@@ -36,6 +36,12 @@ std::vector<std::string> split_requests(const std::string& text, std::string& er
 
 bool stdout_is_tty();
 
+// `ethos bench --record <db>`: records `n` decisions of `requests` into the
+// decision log at `db` and prints the recording rate (implemented with the
+// decision log, tools/ethos/bench_record.cpp). Returns an exit code.
+int run_record_bench(const Bundle& bundle, const std::vector<std::string>& requests,
+                     const std::string& db, size_t n, bool json);
+
 // Commands register themselves: a file defines `void add_xxx(CLI::App&)` and
 // `ETHOS_COMMAND(add_xxx, order)`; main() adds them sorted by order.
 using CommandAdder = void (*)(CLI::App&);
