@@ -1,5 +1,7 @@
 #include "decision.hpp"
 
+#include <nlohmann/json.hpp>
+
 #include "check.hpp"
 
 namespace ethos {
@@ -24,197 +26,152 @@ const char* rule_status_name(RuleStatus s) {
   return "unknown";
 }
 
-namespace {
-
-// A small JSON writer: decisions are written on the hot path, so no DOM.
-class Json {
- public:
-  explicit Json(bool pretty) : pretty_(pretty) {}
-  std::string take() { return std::move(out_); }
-
-  void open(char c) {
-    value_start();
-    out_ += c;
-    ++depth_;
-    first_ = true;
-  }
-  void close(char c) {
-    --depth_;
-    if (!first_) newline();
-    out_ += c;
-    first_ = false;
-  }
-  void key(std::string_view k) {
-    if (!first_) out_ += ',';
-    newline();
-    str(k);
-    out_ += pretty_ ? ": " : ":";
-    after_key_ = true;
-  }
-  void string(std::string_view s) {
-    value_start();
-    str(s);
-  }
-  void number(int64_t n) {
-    value_start();
-    out_ += std::to_string(n);
-  }
-  void boolean(bool b) {
-    value_start();
-    out_ += b ? "true" : "false";
-  }
-  void strings(const std::vector<std::string>& v) {
-    open('[');
-    for (const auto& s : v) string(s);
-    close(']');
-  }
-
- private:
-  void value_start() {
-    if (after_key_) {
-      after_key_ = false;
-      first_ = false;
-      return;
-    }
-    if (depth_ > 0) {
-      if (!first_) out_ += ',';
-      newline();
-    }
-    first_ = false;
-  }
-  void newline() {
-    if (!pretty_) return;
-    out_ += '\n';
-    out_.append(static_cast<size_t>(depth_) * 2, ' ');
-  }
-  void str(std::string_view s) {
-    out_ += '"';
-    for (char c : s) {
-      switch (c) {
-        case '"': out_ += "\\\""; break;
-        case '\\': out_ += "\\\\"; break;
-        case '\n': out_ += "\\n"; break;
-        case '\r': out_ += "\\r"; break;
-        case '\t': out_ += "\\t"; break;
-        default:
-          if (static_cast<unsigned char>(c) < 0x20) {
-            char buf[8];
-            std::snprintf(buf, sizeof buf, "\\u%04x", c);
-            out_ += buf;
-          } else {
-            out_ += c;
-          }
+void append_json_string(std::string& out, std::string_view s) {
+  out += '"';
+  size_t run = 0;
+  for (size_t i = 0; i < s.size(); ++i) {
+    auto c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c != '"' && c != '\\') continue;
+    out.append(s.data() + run, i - run);
+    run = i + 1;
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default: {
+        char buf[8];
+        std::snprintf(buf, sizeof buf, "\\u%04x", c);
+        out += buf;
       }
     }
-    out_ += '"';
   }
-
-  std::string out_;
-  bool pretty_;
-  int depth_ = 0;
-  bool first_ = true;
-  bool after_key_ = false;
-};
-
-void rule_object(Json& j, const Policy& p, uint32_t i, RuleStatus st) {
-  const Rule& r = p.rules[i];
-  j.open('{');
-  j.key("rule");
-  j.string(r.id);
-  j.key("effect");
-  j.string(effect_name(r.effect));
-  j.key("status");
-  j.string(rule_status_name(st));
-  j.key("because");
-  j.string(r.because);
-  j.key("cite");
-  j.strings(r.cites);
-  if (!r.concern.empty()) {
-    j.key("concern");
-    j.string(r.concern);
-  }
-  if (!r.severity.empty()) {
-    j.key("severity");
-    j.string(r.severity);
-  }
-  j.key("confidence");
-  j.string(r.confidence);
-  j.close('}');
+  out.append(s.data() + run, s.size() - run);
+  out += '"';
 }
 
+namespace {
+std::string json_string(std::string_view s) {
+  std::string out;
+  append_json_string(out, s);
+  return out;
+}
 }  // namespace
 
-std::string decision_json(const Policy& p, const Decision& d, const DecisionFormat& fmt) {
-  Json j(fmt.pretty);
-  j.open('{');
+DecisionWriter::DecisionWriter(const Policy& p) : policy_(p) {
+  for (const Rule& r : p.rules) {
+    std::string id = json_string(r.id);
+    rule_id_.push_back(id);
+    trace_key_.push_back(id + ":\"");
+    reason_head_.push_back("{\"rule\":" + id + ",\"effect\":\"" + effect_name(r.effect) + "\",\"status\":\"");
+    std::string tail = "\",\"because\":" + json_string(r.because) + ",\"cite\":[";
+    for (size_t k = 0; k < r.cites.size(); ++k) tail += (k ? "," : "") + json_string(r.cites[k]);
+    tail += "]";
+    if (!r.concern.empty()) tail += ",\"concern\":" + json_string(r.concern);
+    if (!r.severity.empty()) tail += ",\"severity\":" + json_string(r.severity);
+    tail += ",\"confidence\":" + json_string(r.confidence) + "}";
+    reason_tail_.push_back(std::move(tail));
+  }
+  for (const Obligation& o : p.obligations)
+    obligation_head_.push_back("{\"id\":" + json_string(o.name) + ",\"text\":" + json_string(o.text) + ",\"rule\":");
+  for (const Attribute& a : p.schema.attributes) attribute_.push_back(json_string(a.path));
+  for (const Module& m : p.modules) module_default_.push_back(json_string(m.name + ": default permit"));
+}
+
+std::string DecisionWriter::write(const Decision& d, const DecisionFormat& fmt) const {
+  std::string out;
+  write(d, fmt, out);
+  return out;
+}
+
+void DecisionWriter::write(const Decision& d, const DecisionFormat& fmt, std::string& out) const {
+  if (fmt.pretty) {
+    DecisionFormat compact = fmt;
+    compact.pretty = false;
+    out += nlohmann::json::parse(write(d, compact)).dump(2);
+    return;
+  }
+  const size_t start = out.size();
+  out.reserve(start + 1024 + (fmt.trace ? trace_key_.size() * 48 : 0));
+  out += '{';
   if (!fmt.decision_id.empty()) {
-    j.key("decision_id");
-    j.string(fmt.decision_id);
+    out += "\"decision_id\":";
+    append_json_string(out, fmt.decision_id);
+    out += ',';
   }
-  j.key("request_id");
-  j.string(d.request_id);
-  j.key("time");
-  j.string(format_timestamp(d.time));
-  j.key("outcome");
-  j.string(outcome_name(d.outcome));
+  out += "\"request_id\":";
+  append_json_string(out, d.request_id);
+  out += ",\"time\":\"";
+  out += format_timestamp(d.time);
+  out += "\",\"outcome\":\"";
+  out += outcome_name(d.outcome);
+  out += '"';
   if (!fmt.bundle_hash.empty()) {
-    j.key("bundle");
-    j.string(fmt.bundle_hash);
+    out += ",\"bundle\":";
+    append_json_string(out, fmt.bundle_hash);
   }
-  j.key("reasons");
-  j.open('[');
-  for (uint32_t i : d.reasons) rule_object(j, p, i, d.trace[i]);
-  j.close(']');
+  auto rule_object = [&](uint32_t i) {
+    out += reason_head_[i];
+    out += rule_status_name(d.trace[i]);
+    out += reason_tail_[i];
+  };
+  out += ",\"reasons\":[";
+  for (size_t k = 0; k < d.reasons.size(); ++k) {
+    if (k) out += ',';
+    rule_object(d.reasons[k]);
+  }
+  out += ']';
   if (d.reasons.empty()) {
-    j.key("default");
-    j.string(d.default_module >= 0 ? p.modules[static_cast<size_t>(d.default_module)].name + ": default permit"
-                                   : "no rule permits this request: default deny");
+    out += ",\"default\":";
+    out += d.default_module >= 0 ? module_default_[static_cast<size_t>(d.default_module)]
+                                 : std::string("\"no rule permits this request: default deny\"");
   }
-  j.key("obligations");
-  j.open('[');
-  for (const auto& [o, r] : d.obligations) {
-    j.open('{');
-    j.key("id");
-    j.string(p.obligations[o].name);
-    j.key("text");
-    j.string(p.obligations[o].text);
-    j.key("rule");
-    j.string(p.rules[r].id);
-    j.key("status");
-    j.string(rule_status_name(d.trace[r]));
-    j.close('}');
+  out += ",\"obligations\":[";
+  for (size_t k = 0; k < d.obligations.size(); ++k) {
+    const auto& [o, r] = d.obligations[k];
+    if (k) out += ',';
+    out += obligation_head_[o];
+    out += rule_id_[r];
+    out += ",\"status\":\"";
+    out += rule_status_name(d.trace[r]);
+    out += "\"}";
   }
-  j.close(']');
-  j.key("advice");
-  j.open('[');
-  for (uint32_t i : d.advice) rule_object(j, p, i, d.trace[i]);
-  j.close(']');
-  j.key("overridden");
-  j.open('[');
-  for (const auto& [r, by] : d.overridden) {
-    j.open('{');
-    j.key("rule");
-    j.string(p.rules[r].id);
-    j.key("by");
-    j.string(p.rules[by].id);
-    j.close('}');
+  out += "],\"advice\":[";
+  for (size_t k = 0; k < d.advice.size(); ++k) {
+    if (k) out += ',';
+    rule_object(d.advice[k]);
   }
-  j.close(']');
-  j.key("missing_facts");
-  j.open('[');
-  for (uint32_t slot : d.missing) j.string(p.schema.attributes[slot].path);
-  j.close(']');
+  out += "],\"overridden\":[";
+  for (size_t k = 0; k < d.overridden.size(); ++k) {
+    if (k) out += ',';
+    out += "{\"rule\":";
+    out += rule_id_[d.overridden[k].first];
+    out += ",\"by\":";
+    out += rule_id_[d.overridden[k].second];
+    out += '}';
+  }
+  out += "],\"missing_facts\":[";
+  for (size_t k = 0; k < d.missing.size(); ++k) {
+    if (k) out += ',';
+    out += attribute_[d.missing[k]];
+  }
+  out += ']';
   if (fmt.trace) {
-    j.key("trace");
-    j.open('{');
-    for (uint32_t i = 0; i < p.rules.size(); ++i) {
-      j.key(p.rules[i].id);
-      j.string(rule_status_name(d.trace[i]));
+    out += ",\"trace\":{";
+    for (size_t i = 0; i < trace_key_.size(); ++i) {
+      if (i) out += ',';
+      out += trace_key_[i];
+      out += rule_status_name(d.trace[i]);
+      out += '"';
     }
-    j.close('}');
+    out += '}';
   }
-  j.close('}');
-  return j.take();
+  out += '}';
+}
+
+std::string decision_json(const Policy& p, const Decision& d, const DecisionFormat& fmt) {
+  return DecisionWriter(p).write(d, fmt);
 }
 
 std::string decision_text(const Policy& p, const Decision& d) {

@@ -48,8 +48,32 @@ struct DecisionFormat {
   bool pretty = false;
 };
 
-// The decision as JSON (docs/decision-format.md).
+// Writes decisions as JSON (docs/decision-format.md). Built once per policy:
+// every rule's reason object, trace key and every attribute path are escaped
+// ahead of time, so writing a decision is mostly copying. Immutable after
+// construction; share freely. The policy must outlive the writer.
+class DecisionWriter {
+ public:
+  explicit DecisionWriter(const Policy& policy);
+  // Appends the decision to `out` (compact JSON; pretty when fmt.pretty).
+  void write(const Decision& d, const DecisionFormat& fmt, std::string& out) const;
+  std::string write(const Decision& d, const DecisionFormat& fmt) const;
+
+ private:
+  const Policy& policy_;
+  std::vector<std::string> reason_head_;  // {"rule":"id","effect":"e","status":"
+  std::vector<std::string> reason_tail_;  // ","because":...}
+  std::vector<std::string> rule_id_;      // "id"
+  std::vector<std::string> trace_key_;    // "id":"
+  std::vector<std::string> obligation_head_;  // {"id":"o","text":"t","rule":
+  std::vector<std::string> attribute_;    // "path"
+  std::vector<std::string> module_default_;
+};
+
+// The decision as JSON (docs/decision-format.md); builds a writer each call.
 std::string decision_json(const Policy& policy, const Decision& d, const DecisionFormat& fmt);
+// Appends `s` to `out` as a JSON string literal.
+void append_json_string(std::string& out, std::string_view s);
 // The decision for a person: outcome first, reasons with citations, obligations, missing facts.
 std::string decision_text(const Policy& policy, const Decision& d);
 

@@ -94,13 +94,17 @@ void add_bench(CLI::App& app) {
     DecisionFormat fmt;
     fmt.bundle_hash = b.hash;
     size_t bytes = 0;
+    DecisionWriter writer(*b.policy);
+    std::string out;
     auto j0 = Clock::now();
     for (size_t i = 0; i < n; ++i) {
       auto s = Clock::now();
       BindError err;
       binder.bind(requests[i % requests.size()], scratch, err);
       evaluator.evaluate(scratch, d);
-      bytes += decision_json(*b.policy, d, fmt).size();
+      out.clear();
+      writer.write(d, fmt, out);
+      bytes += out.size();
       json_ns.push_back(std::chrono::duration<double, std::nano>(Clock::now() - s).count());
     }
     double json_s = std::chrono::duration<double>(Clock::now() - j0).count();
