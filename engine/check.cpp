@@ -7,6 +7,7 @@
 #include <functional>
 #include <set>
 
+#include "index.hpp"
 #include "parser.hpp"
 #include "rule_graph.hpp"
 
@@ -225,6 +226,7 @@ class Checker {
     check_tests();
     report_unused();
     if (diags_.has_errors()) return nullptr;
+    build_rule_index(*p_);
     return p_;
   }
 

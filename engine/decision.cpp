@@ -93,7 +93,7 @@ void DecisionWriter::write(const Decision& d, const DecisionFormat& fmt, std::st
     return;
   }
   const size_t start = out.size();
-  out.reserve(start + 1024 + (fmt.trace ? trace_key_.size() * 48 : 0));
+  out.reserve(start + 1024 + (fmt.trace_mode == TraceMode::kFull ? trace_key_.size() * 48 : 0));
   out += '{';
   if (!fmt.decision_id.empty()) {
     out += "\"decision_id\":";
@@ -157,15 +157,21 @@ void DecisionWriter::write(const Decision& d, const DecisionFormat& fmt, std::st
     out += attribute_[d.missing[k]];
   }
   out += ']';
-  if (fmt.trace) {
+  auto trace_entry = [&](size_t i, bool first) {
+    if (!first) out += ',';
+    out += trace_key_[i];
+    out += rule_status_name(d.trace[i]);
+    out += '"';
+  };
+  if (fmt.trace_mode == TraceMode::kFull) {
     out += ",\"trace\":{";
-    for (size_t i = 0; i < trace_key_.size(); ++i) {
-      if (i) out += ',';
-      out += trace_key_[i];
-      out += rule_status_name(d.trace[i]);
-      out += '"';
-    }
+    for (size_t i = 0; i < trace_key_.size(); ++i) trace_entry(i, i == 0);
     out += '}';
+  } else if (fmt.trace_mode == TraceMode::kCompact) {
+    out += ",\"trace\":{";
+    for (size_t k = 0; k < d.evaluated.size(); ++k) trace_entry(d.evaluated[k], k == 0);
+    out += "},\"trace_elided\":";
+    out += std::to_string(trace_key_.size() - d.evaluated.size());
   }
   out += '}';
 }

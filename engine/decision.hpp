@@ -16,13 +16,6 @@ namespace ethos {
 enum class Outcome : uint8_t { kPermit, kDeny, kEscalate };
 const char* outcome_name(Outcome o);
 
-enum class RuleStatus : uint8_t {
-  kNotApplicable,  // its module's `applies when` is false
-  kNotFired,       // its condition is false
-  kFired,          // its condition is true and it took effect
-  kUnknown,        // its condition needs a fact the request does not have
-  kOverridden,     // it fired (or was unknown) but a rule that overrides it fired
-};
 const char* rule_status_name(RuleStatus s);
 
 struct Decision {
@@ -39,12 +32,24 @@ struct Decision {
   std::vector<std::pair<uint32_t, uint32_t>> overridden;   // (rule, overridden by)
   std::vector<uint32_t> missing;                           // attribute slots, sorted
   std::vector<RuleStatus> trace;                           // by rule index
+  // Rules whose condition was evaluated (the others were excluded by the
+  // rule index); the evaluator uses it to reset `trace` cheaply when the
+  // Decision is reused for the same policy.
+  std::vector<uint32_t> evaluated;
+  const Policy* trace_policy = nullptr;
+};
+
+// How much of the per-rule trace a decision's JSON carries.
+enum class TraceMode : uint8_t {
+  kFull,     // every rule's status
+  kCompact,  // only the rules whose condition was evaluated (the rule index excluded the rest)
+  kNone,
 };
 
 struct DecisionFormat {
   std::string decision_id;  // empty: omitted
   std::string bundle_hash;  // "sha256:..."
-  bool trace = true;
+  TraceMode trace_mode = TraceMode::kFull;
   bool pretty = false;
 };
 

@@ -41,9 +41,9 @@ struct Evaluator::Scratch {
   std::vector<uint32_t> define_generation;
   std::vector<uint8_t> define_known;
   std::vector<Value> define_value;
+  std::vector<uint32_t> module_generation;
   std::vector<uint8_t> module_applies;
-  std::vector<uint8_t> condition;
-  std::vector<std::string_view> const_texts;  // scratch for const sets' texts
+  std::vector<uint32_t> rule_generation;  // candidate marks
 };
 
 namespace {
@@ -250,8 +250,9 @@ Evaluator::Evaluator(std::shared_ptr<const Policy> policy)
   scratch_->define_generation.assign(policy_->defines.size(), 0);
   scratch_->define_known.assign(policy_->defines.size(), 0);
   scratch_->define_value.assign(policy_->defines.size(), Value{});
+  scratch_->module_generation.assign(policy_->modules.size(), 0);
   scratch_->module_applies.assign(policy_->modules.size(), kT);
-  scratch_->condition.assign(policy_->rules.size(), kF);
+  scratch_->rule_generation.assign(policy_->rules.size(), 0);
 }
 Evaluator::~Evaluator() = default;
 Evaluator::Evaluator(Evaluator&&) noexcept = default;
@@ -265,12 +266,16 @@ Decision Evaluator::evaluate(const BoundRequest& request) {
 
 void Evaluator::evaluate(const BoundRequest& request, Decision& out) {
   const Policy& p = *policy_;
+  const RuleIndex& ix = p.index;
   Scratch& s = *scratch_;
   if (++s.generation == 0) {
     std::fill(s.define_generation.begin(), s.define_generation.end(), 0);
+    std::fill(s.module_generation.begin(), s.module_generation.end(), 0);
+    std::fill(s.rule_generation.begin(), s.rule_generation.end(), 0);
     s.generation = 1;
   }
-  Run run(p, request, this, s.define_generation, s.define_known, s.define_value, s.generation);
+  const uint32_t gen = s.generation;
+  Run run(p, request, this, s.define_generation, s.define_known, s.define_value, gen);
 
   out.outcome = Outcome::kDeny;
   out.request_id = request.request_id;
@@ -281,17 +286,57 @@ void Evaluator::evaluate(const BoundRequest& request, Decision& out) {
   out.advice.clear();
   out.overridden.clear();
   out.missing.clear();
-  out.trace.assign(p.rules.size(), RuleStatus::kNotFired);
+  // The trace starts from each rule's excluded status; a reused Decision only
+  // resets the rules evaluated last time.
+  if (out.trace_policy != &p || out.trace.size() != p.rules.size()) {
+    out.trace.resize(p.rules.size());
+    for (size_t i = 0; i < p.rules.size(); ++i) out.trace[i] = static_cast<RuleStatus>(ix.excluded_status[i]);
+    out.trace_policy = &p;
+  } else {
+    for (uint32_t i : out.evaluated) out.trace[i] = static_cast<RuleStatus>(ix.excluded_status[i]);
+  }
+  std::vector<uint32_t>& cand = out.evaluated;
+  cand.clear();
+  auto admit = [&](uint32_t r) {
+    if (s.rule_generation[r] == gen) return;
+    s.rule_generation[r] = gen;
+    cand.push_back(r);
+  };
+  for (uint32_t r : ix.unguarded) admit(r);
+  for (const RuleIndex::Entry& e : ix.entries) {
+    if (!request.present[e.slot]) {
+      for (uint32_t r : e.guarded) admit(r);  // unknown guard: evaluate in full
+      continue;
+    }
+    const Value& v = request.values[e.slot];
+    auto admit_value = [&](int64_t key) {
+      auto it = e.admitted.find(key);
+      if (it != e.admitted.end())
+        for (uint32_t r : it->second) admit(r);
+    };
+    if (e.is_set) {
+      for (int32_t sym : request.sets[v.set].symbols) admit_value(sym);
+    } else {
+      admit_value(v.num);
+    }
+  }
+  // INVARIANT: rank orders every overrider before the rules it overrides, so
+  // an overrider's final status is known when its targets are decided.
+  std::sort(cand.begin(), cand.end(), [&](uint32_t a, uint32_t b) { return ix.rank[a] < ix.rank[b]; });
 
-  for (size_t m = 0; m < p.modules.size(); ++m)
-    s.module_applies[m] = p.modules[m].applies ? run.tri(*p.modules[m].applies) : kT;
+  auto module_applies = [&](uint32_t m) -> Tri {
+    if (!p.modules[m].applies) return kT;
+    if (s.module_generation[m] != gen) {
+      s.module_generation[m] = gen;
+      s.module_applies[m] = run.tri(*p.modules[m].applies);
+    }
+    return static_cast<Tri>(s.module_applies[m]);
+  };
 
-  // INVARIANT: rule_order lists every overrider before the rules it overrides,
-  // so an overrider's final status is known when its targets are decided.
   bool forbid = false, escalate = false, permit = false;
-  for (uint32_t i : p.rule_order) {
+  for (uint32_t i : cand) {
     const Rule& r = p.rules[i];
-    Tri applies = static_cast<Tri>(s.module_applies[r.module]);
+    Tri applies = module_applies(r.module);
     if (applies == kF) {
       out.trace[i] = RuleStatus::kNotApplicable;
       continue;
@@ -321,6 +366,9 @@ void Evaluator::evaluate(const BoundRequest& request, Decision& out) {
       case Effect::kAdvise: break;
     }
   }
+  // Reasons, obligations and advice are listed in declaration order.
+  std::sort(cand.begin(), cand.end());
+  std::sort(out.overridden.begin(), out.overridden.end());
 
   Effect deciding;
   if (forbid) {
@@ -335,15 +383,15 @@ void Evaluator::evaluate(const BoundRequest& request, Decision& out) {
   } else {
     deciding = Effect::kAdvise;  // nothing decided: the defaults do
     out.outcome = Outcome::kDeny;
-    for (size_t m = 0; m < p.modules.size(); ++m)
-      if (p.modules[m].default_permit && s.module_applies[m] == kT) {
+    for (uint32_t m : ix.default_permit_modules)
+      if (module_applies(m) == kT) {
         out.outcome = Outcome::kPermit;
         out.default_module = static_cast<int32_t>(m);
         break;
       }
   }
 
-  for (uint32_t i = 0; i < p.rules.size(); ++i) {
+  for (uint32_t i : cand) {
     RuleStatus st = out.trace[i];
     if (st != RuleStatus::kFired && st != RuleStatus::kUnknown) continue;
     const Rule& r = p.rules[i];

@@ -175,6 +175,33 @@ struct TestCase {
   Span span;
 };
 
+enum class RuleStatus : uint8_t {
+  kNotApplicable,  // its module's `applies when` is false
+  kNotFired,       // its condition is false
+  kFired,          // its condition is true and it took effect
+  kUnknown,        // its condition needs a fact the request does not have
+  kOverridden,     // it fired (or was unknown) but a rule that overrides it fired
+};
+
+// The rule index: rules whose condition (or module guard) requires an
+// attribute to have one of a few values are found through the request's
+// value instead of being evaluated. A rule excluded by its guard is not
+// evaluated at all: its status is `excluded_status` (not_applicable when the
+// guard came from its module's `applies when`, else not_fired).
+struct RuleIndex {
+  struct Entry {
+    uint32_t slot = 0;
+    bool is_set = false;  // the attribute is a set: any member admits
+    std::vector<uint32_t> guarded;  // every rule guarded by this attribute
+    std::unordered_map<int64_t, std::vector<uint32_t>> admitted;  // value -> rules whose guard it satisfies
+  };
+  std::vector<Entry> entries;
+  std::vector<uint32_t> unguarded;        // always evaluated
+  std::vector<uint8_t> excluded_status;   // by rule: a RuleStatus (decision.hpp)
+  std::vector<uint32_t> rank;             // by rule: position in Policy::rule_order
+  std::vector<uint32_t> default_permit_modules;
+};
+
 // The compiled policy bundle. Built by compile_bundle() (engine/bundle.hpp).
 struct Policy {
   Schema schema;
@@ -194,6 +221,7 @@ struct Policy {
 
   // Rules in an order where every overrider precedes the rules it overrides.
   std::vector<uint32_t> rule_order;
+  RuleIndex index;
 
   StringMap<uint32_t> rule_by_id;
   StringMap<uint32_t> obligation_by_name;
