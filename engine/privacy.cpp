@@ -1,0 +1,247 @@
+#include "privacy.hpp"
+
+#include <algorithm>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+#include "check.hpp"
+#include "hash.hpp"
+
+namespace ethos {
+
+namespace {
+
+// Public on purpose: `--insecure-dev-key` is for demos and tests, and a log
+// written with it says so (its key id is the id of this text).
+constexpr std::string_view kInsecureDevSecret = "ethos insecure development key: protects nothing";
+
+std::string trim_trailing_newlines(std::string s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
+  return s;
+}
+
+}  // namespace
+
+LogKey log_key_from_secret(std::string secret) {
+  if (secret.size() < kMinLogKeyBytes)
+    throw std::runtime_error("the log key is too short (" + std::to_string(secret.size()) +
+                             " bytes, at least " + std::to_string(kMinLogKeyBytes) +
+                             "): generate one with `openssl rand -hex 32`");
+  LogKey k;
+  k.id = "k-" + hmac_sha256_hex(secret, "ethos log key id").substr(0, 16);
+  k.secret = std::move(secret);
+  return k;
+}
+
+LogKey insecure_dev_log_key() {
+  LogKey k = log_key_from_secret(std::string(kInsecureDevSecret));
+  k.insecure_dev = true;
+  return k;
+}
+
+LogKey load_log_key(const LogKeySource& source) {
+  if (!source.file.empty()) {
+    std::ifstream in(source.file, std::ios::binary);
+    if (!in) throw std::runtime_error("cannot read the log key file `" + source.file + "`");
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return log_key_from_secret(trim_trailing_newlines(ss.str()));
+  }
+  if (const char* env = std::getenv("ETHOS_LOG_KEY"); env && *env)
+    return log_key_from_secret(trim_trailing_newlines(env));
+  if (source.insecure_dev_key) return insecure_dev_log_key();
+  throw std::runtime_error(
+      "no key to pseudonymise the decision log: give `--log-key-file <file>` or set "
+      "ETHOS_LOG_KEY (for a throwaway log only: `--insecure-dev-key`)");
+}
+
+void append_json_string(std::string& out, std::string_view s) {
+  out += '"';
+  for (char c : s) {
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          static const char* digits = "0123456789abcdef";
+          out += "\\u00";
+          out += digits[(c >> 4) & 15];
+          out += digits[c & 15];
+        } else {
+          out += c;
+        }
+    }
+  }
+  out += '"';
+}
+
+RequestPrivacy::RequestPrivacy(const Policy& policy, LogKey key)
+    : policy_(policy), key_(std::move(key)) {
+  const Schema& s = policy.schema;
+  treatment_.assign(s.attributes.size(), Treatment::kKeep);
+  // INVARIANT: a parent's slot precedes its children's (the checker adds
+  // records before their fields), so one forward pass inherits treatments.
+  for (uint32_t i = 0; i < s.attributes.size(); ++i) {
+    const Attribute& a = s.attributes[i];
+    Treatment t = a.parent >= 0 ? treatment_[static_cast<size_t>(a.parent)] : Treatment::kKeep;
+    if (a.pseudonymize && t == Treatment::kKeep) t = Treatment::kPseudonymize;
+    if (a.redact) t = Treatment::kRedact;
+    if (t == Treatment::kPseudonymize && a.type.kind != ValueType::kString &&
+        a.type.kind != ValueType::kSet && a.type.kind != ValueType::kRecord)
+      t = Treatment::kRedact;  // a keyed hash cannot keep an int, a bool or a time
+    treatment_[i] = t;
+  }
+  symbol_texts_.resize(policy.symbols.size());
+  for (const auto& [text, id] : policy.symbols)
+    if (id >= 0 && static_cast<size_t>(id) < symbol_texts_.size())
+      symbol_texts_[static_cast<size_t>(id)] = text;
+  std::vector<uint32_t> sensitive;
+  for (const Rule& r : policy.rules)
+    for (uint32_t slot : r.reads)
+      if (treatment_[slot] != Treatment::kKeep &&
+          s.attributes[slot].type.kind != ValueType::kRecord)
+        sensitive.push_back(slot);
+  std::sort(sensitive.begin(), sensitive.end());
+  sensitive.erase(std::unique(sensitive.begin(), sensitive.end()), sensitive.end());
+  for (uint32_t slot : sensitive) sensitive_reads_.push_back(s.attributes[slot].path);
+}
+
+std::string RequestPrivacy::pseudonym(std::string_view value) const {
+  return "ps-" + hmac_sha256_hex(key_.secret, value).substr(0, 32);
+}
+
+void RequestPrivacy::write(const BoundRequest& request, std::string& out,
+                           std::string& request_id) const {
+  out.clear();
+  request_id = request.request_id;
+  write_fields(request, policy_.schema.top_level, out, request_id);
+}
+
+void RequestPrivacy::write_fields(const BoundRequest& r, const std::vector<uint32_t>& fields,
+                                  std::string& out, std::string& request_id) const {
+  const Schema& s = policy_.schema;
+  out += '{';
+  bool first = true;
+  for (uint32_t slot : fields) {
+    if (!r.present[slot]) continue;  // absent (only optional attributes may be)
+    const Attribute& a = s.attributes[slot];
+    Treatment t = treatment_[slot];
+    if (t == Treatment::kRedact && a.optional) continue;
+    if (!first) out += ',';
+    first = false;
+    append_json_string(out, a.name);
+    out += ':';
+    if (t == Treatment::kRedact) {
+      write_placeholder(slot, out);
+    } else if (a.type.kind == ValueType::kRecord) {
+      write_fields(r, a.children, out, request_id);
+    } else {
+      write_value(r, slot, out);
+    }
+    if (static_cast<int32_t>(slot) == s.request_id_slot && t != Treatment::kKeep)
+      request_id = t == Treatment::kPseudonymize ? pseudonym(r.request_id) : std::string();
+  }
+  out += '}';
+}
+
+void RequestPrivacy::write_value(const BoundRequest& r, uint32_t slot, std::string& out) const {
+  const Attribute& a = policy_.schema.attributes[slot];
+  const Value& v = r.values[slot];
+  bool pseudo = treatment_[slot] == Treatment::kPseudonymize;
+  switch (a.type.kind) {
+    case ValueType::kBool:
+      out += v.num ? "true" : "false";
+      break;
+    case ValueType::kInt:
+    case ValueType::kDuration:
+      out += std::to_string(v.num);
+      break;
+    case ValueType::kTimestamp:
+      append_json_string(out, format_timestamp(v.num));
+      break;
+    case ValueType::kEnum:
+      append_json_string(out, policy_.schema.enums[a.type.enum_id][static_cast<size_t>(v.num)]);
+      break;
+    case ValueType::kString:
+      append_json_string(out, pseudo ? pseudonym(v.text) : v.text);
+      break;
+    case ValueType::kSet: {
+      // Members sorted by text: a set has no order, and this makes the stored form canonical.
+      const SetValue& sv = r.sets[v.set];
+      std::vector<std::string> members;
+      members.reserve(sv.symbols.size() + sv.others.size());
+      for (int32_t sym : sv.symbols) members.emplace_back(symbol_texts_[static_cast<size_t>(sym)]);
+      for (std::string_view o : sv.others) members.emplace_back(o);
+      if (pseudo)
+        for (auto& m : members) m = pseudonym(m);
+      std::sort(members.begin(), members.end());
+      members.erase(std::unique(members.begin(), members.end()), members.end());
+      out += '[';
+      for (size_t i = 0; i < members.size(); ++i) {
+        if (i) out += ',';
+        append_json_string(out, members[i]);
+      }
+      out += ']';
+      break;
+    }
+    default:
+      out += "null";
+      break;
+  }
+}
+
+void RequestPrivacy::write_placeholder(uint32_t slot, std::string& out) const {
+  const Attribute& a = policy_.schema.attributes[slot];
+  switch (a.type.kind) {
+    case ValueType::kBool:
+      out += "false";
+      break;
+    case ValueType::kInt:
+    case ValueType::kDuration:
+      out += '0';
+      break;
+    case ValueType::kTimestamp:
+      append_json_string(out, format_timestamp(0));
+      break;
+    case ValueType::kEnum:
+      append_json_string(out, policy_.schema.enums[a.type.enum_id].front());
+      break;
+    case ValueType::kSet:
+      out += "[]";
+      break;
+    case ValueType::kRecord: {
+      out += '{';
+      bool first = true;
+      for (uint32_t c : a.children) {
+        if (policy_.schema.attributes[c].optional) continue;
+        if (!first) out += ',';
+        first = false;
+        append_json_string(out, policy_.schema.attributes[c].name);
+        out += ':';
+        write_placeholder(c, out);
+      }
+      out += '}';
+      break;
+    }
+    default:
+      out += "\"\"";
+      break;  // strings
+  }
+}
+
+}  // namespace ethos

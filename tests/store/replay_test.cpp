@@ -1,0 +1,230 @@
+// Replay: under their own bundle recorded decisions reproduce exactly; under
+// a candidate bundle the impact report counts and explains the changes.
+#include <catch2/catch.hpp>
+
+#include "replay.hpp"
+#include "sqlite.hpp"
+#include "store_support.hpp"
+
+using namespace ethos;
+using namespace ethos::testing;
+using Catch::Matchers::Contains;
+
+namespace {
+
+LogOptions reader() {
+  LogOptions o;
+  o.read_only = true;
+  return o;
+}
+
+std::string bind_and_record(DecisionLog& log, const Bundle& b, const std::string& json) {
+  RequestBinder binder(*b.policy);
+  BoundRequest bound;
+  BindError err;
+  INFO(err.path << ": " << err.message);
+  REQUIRE(binder.bind(json, bound, err));
+  return log.record(b, bound, Evaluator(b.policy).evaluate(bound));
+}
+
+}  // namespace
+
+TEST_CASE("every recorded decision replays exactly under its own bundle") {
+  std::string dir = temp_dir(), path = log_path(dir);
+  auto b = store_bundle();
+  {
+    DecisionLog log(path, writer_options());
+    record_run(log, *b, 60);
+  }
+  DecisionLog log(path, reader());
+  std::set<std::string> outcomes;
+  log.scan({}, [&](const LogEntry& e) {
+    outcomes.insert(e.decision.outcome);
+    return true;
+  });
+  CHECK(outcomes == std::set<std::string>{"deny", "escalate", "permit"});
+  auto r = replay(log, {});
+  CHECK(r.replayed == 60);
+  CHECK(r.reproduced == 60);
+  CHECK(r.differences.empty());
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("the shipped pack's example decisions replay exactly under their own bundle") {
+  std::string dir = temp_dir(), path = log_path(dir);
+  Diagnostics diags;
+  Bundle pack = load_bundle({source_dir() + "/policies"}, diags);
+  REQUIRE(pack.policy);
+  size_t n = 0;
+  {
+    DecisionLog log(path, writer_options());
+    for (const auto& f : std::filesystem::directory_iterator(source_dir() + "/policies/examples"))
+      if (f.path().extension() == ".json") {
+        bind_and_record(log, pack, slurp_file(f.path().string()));
+        ++n;
+      }
+  }
+  REQUIRE(n >= 10);
+  DecisionLog log(path, reader());
+  auto r = replay(log, {});
+  CHECK(r.replayed == n);
+  CHECK(r.reproduced_all());
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("decisions recorded under two bundles each replay under their own") {
+  std::string dir = temp_dir(), path = log_path(dir);
+  auto current = store_bundle();
+  auto stricter = store_bundle(kStorePolicy, CheckOptions{{{"care.max_audit_age_days", "90"}}});
+  REQUIRE(current->hash != stricter->hash);
+  {
+    DecisionLog log(path, writer_options());
+    record_run(log, *current, 12);
+    record_run(log, *stricter, 12, 12);
+  }
+  DecisionLog log(path, reader());
+  CHECK(log.verify().bundles == 2);
+  auto r = replay(log, {});
+  CHECK(r.reproduced == 24);
+  CHECK(r.reproduced_all());
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("replay reports a decision whose recorded outcome no longer matches its bundle") {
+  std::string dir = temp_dir(), path = log_path(dir);
+  auto b = store_bundle();
+  std::vector<std::string> ids;
+  {
+    DecisionLog log(path, writer_options());
+    ids = record_run(log, *b, 6);
+  }
+  {
+    sql::Database raw(path, sql::OpenMode::kReadWrite);
+    raw.exec("UPDATE decisions SET outcome = 'permit' WHERE id = '" + ids[1] + "'");  // a deny
+  }
+  DecisionLog log(path, reader());
+  auto r = replay(log, {});
+  CHECK(r.reproduced == 5);
+  REQUIRE(r.differences.size() == 1);
+  CHECK(r.differences[0].decision_id == ids[1]);
+  CHECK(r.differences[0].fields == "outcome");
+  CHECK(r.differences[0].recorded == "permit");
+  CHECK(r.differences[0].replayed == "deny");
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE(
+    "the impact report of a stricter audit age counts each transition and names the responsible "
+    "rule") {
+  std::string dir = temp_dir(), path = log_path(dir);
+  auto b = store_bundle();
+  std::string old_audit =
+      request(R"({"request_id":"a","audit":{"last":"2026-06-01"}})");  // 178 days
+  std::string new_audit =
+      request(R"({"request_id":"b","audit":{"last":"2026-10-01"}})");  // 56 days
+  std::string denied =
+      request(R"({"request_id":"c","audit":{"last":"2026-06-01"},"vendor":{"baa_signed":false}})");
+  std::string minor = request(
+      R"({"request_id":"d","audit":{"last":"2026-06-01"},"patient":{"age":15,"guardian_permission":false}})");
+  std::string a, bb, c, d;
+  {
+    DecisionLog log(path, writer_options());
+    a = bind_and_record(log, *b, old_audit);
+    bb = bind_and_record(log, *b, new_audit);
+    c = bind_and_record(log, *b, denied);
+    d = bind_and_record(log, *b, minor);
+  }
+  auto candidate = store_bundle(kStorePolicy, CheckOptions{{{"care.max_audit_age_days", "90"}}});
+  DecisionLog log(path, reader());
+  ReplayOptions o;
+  o.against = candidate.get();
+  auto r = replay(log, o);
+  CHECK(r.against);
+  CHECK(r.candidate_bundle == candidate->hash);
+  CHECK(r.replayed == 4);
+  CHECK(r.reproduced == 1);  // the recent audit is unaffected
+  CHECK(r.changed == 3);
+  CHECK(r.outcome_changed == 2);
+  using T = std::pair<std::string, std::string>;
+  CHECK(r.transitions == std::map<T, uint64_t>{{{"permit", "deny"}, 1},
+                                               {{"deny", "deny"}, 1},
+                                               {{"escalate", "deny"}, 1}});
+  CHECK(r.rules == std::map<std::string, uint64_t>{{"care.audited_tools_only", 3}});
+  REQUIRE(r.changes.size() == 3);
+  CHECK(r.changes[0].decision_id == a);
+  CHECK(r.changes[0].request_id == "a");
+  CHECK(r.changes[0].from == "permit");
+  CHECK(r.changes[0].to == "deny");
+  CHECK(r.changes[0].rules == std::vector<std::string>{"care.audited_tools_only"});
+  CHECK(r.changes[1].decision_id == c);
+  CHECK(r.changes[1].reasons_changed);
+  CHECK(r.changes[2].decision_id == d);
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("the impact report of an identical candidate changes nothing") {
+  std::string dir = temp_dir(), path = log_path(dir);
+  auto b = store_bundle();
+  {
+    DecisionLog log(path, writer_options());
+    record_run(log, *b, 18);
+  }
+  DecisionLog log(path, reader());
+  ReplayOptions o;
+  o.against = b.get();
+  auto r = replay(log, o);
+  CHECK(r.replayed == 18);
+  CHECK(r.reproduced == 18);
+  CHECK(r.changed == 0);
+  CHECK(r.transitions.empty());
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("ethos eval --record, log, show, verify and replay work end to end") {
+  std::string dir = temp_dir(), path = log_path(dir);
+  std::string pack = source_dir() + "/policies";
+  std::vector<std::string> args = {"eval", "--policies",         pack,    "--record",
+                                   path,   "--insecure-dev-key", "--json"};
+  size_t n = 0;
+  for (const auto& f : std::filesystem::directory_iterator(pack + "/examples"))
+    if (f.path().extension() == ".json") args.push_back(f.path().string()), ++n;
+  auto eval = run_ethos(args);
+  INFO(eval.err);
+  REQUIRE(eval.exit_code == 0);
+  // The printed decision ids are the log's own.
+  std::string first_id;
+  {
+    std::istringstream lines(eval.out);
+    std::string line;
+    std::getline(lines, line);
+    first_id = nlohmann::json::parse(line)["decision_id"];
+  }
+  auto log = run_ethos({"log", path});
+  CHECK(log.exit_code == 0);
+  CHECK_THAT(log.out, Contains(std::to_string(n) + " decisions"));
+  CHECK_THAT(log.out, Contains(first_id));
+  auto denied = run_ethos({"log", path, "--outcome", "deny", "--json"});
+  CHECK(denied.exit_code == 0);
+  for (std::istringstream in(denied.out); std::string line;) {
+    if (!std::getline(in, line)) break;
+    CHECK(nlohmann::json::parse(line)["outcome"] == "deny");
+  }
+  auto show = run_ethos({"show", path, first_id});
+  CHECK(show.exit_code == 0);
+  CHECK_THAT(show.out, Contains("policy   sha256:"));
+  CHECK_THAT(show.out, Contains("cite: "));
+  CHECK(run_ethos({"show", path, "d-000000000000000000000000"}).exit_code == 1);
+  auto verify = run_ethos({"verify", path});
+  CHECK(verify.exit_code == 0);
+  auto replayed = run_ethos({"replay", path});
+  CHECK(replayed.exit_code == 0);
+  CHECK_THAT(replayed.out, Contains("every decision reproduced exactly"));
+  auto impact = run_ethos(
+      {"replay", path, "--against", pack, "--param", "bias.bias_audit_max_age_days=30", "--json"});
+  INFO(impact.err);
+  CHECK(impact.exit_code == 0);
+  auto j = nlohmann::json::parse(impact.out);
+  CHECK(j["replayed"] == n);
+  CHECK(j["mode"] == "against");
+  std::filesystem::remove_all(dir);
+}
