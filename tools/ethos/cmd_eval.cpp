@@ -69,7 +69,7 @@ void add_eval(CLI::App& app) {
           DecisionFormat fmt;
           fmt.bundle_hash = b.hash;
           fmt.decision_id = "d-" + sha256_hex(b.hash + "\n" + requests[k]).substr(0, 24);
-          fmt.trace = !opts->no_trace;
+          fmt.trace_mode = opts->no_trace ? TraceMode::kNone : TraceMode::kFull;
           outputs.push_back(decision_json(*b.policy, d, fmt));
         } else {
           std::cout << (input == "-" ? "" : input + "\n") << decision_text(*b.policy, d) << "\n";
