@@ -47,14 +47,20 @@ struct RequestBinder::Impl {
     const std::vector<uint32_t>& fields =
         record < 0 ? s.top_level : s.attributes[static_cast<size_t>(record)].children;
     size_t base = path.size();
+    size_t next = 0;  // apps usually send fields in schema order: try the next one first
     for (auto field : obj) {
       std::string_view key = field.key;
       uint32_t slot = UINT32_MAX;
-      for (uint32_t f : fields)
-        if (s.attributes[f].name == key) {
-          slot = f;
-          break;
-        }
+      if (next < fields.size() && s.attributes[fields[next]].name == key) {
+        slot = fields[next++];
+      } else {
+        for (size_t k = 0; k < fields.size(); ++k)
+          if (s.attributes[fields[k]].name == key) {
+            slot = fields[k];
+            next = k + 1;
+            break;
+          }
+      }
       path.resize(base);
       path += '.';
       path += key;
