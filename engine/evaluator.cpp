@@ -335,7 +335,7 @@ void Evaluator::evaluate(const BoundRequest& request, Decision& out) {
 
   bool forbid = false, escalate = false, permit = false;
   for (uint32_t i : cand) {
-    const Rule& r = p.rules[i];
+    const RuleIndex::HotRule& r = ix.hot[i];
     Tri applies = module_applies(r.module);
     if (applies == kF) {
       out.trace[i] = RuleStatus::kNotApplicable;
@@ -347,11 +347,13 @@ void Evaluator::evaluate(const BoundRequest& request, Decision& out) {
       continue;
     }
     int32_t by = -1;
-    for (uint32_t o : r.overridden_by)
+    for (uint32_t k = 0; k < r.overriders_count; ++k) {
+      uint32_t o = ix.overriders[r.overriders_begin + k];
       if (out.trace[o] == RuleStatus::kFired) {
         by = static_cast<int32_t>(o);
         break;
       }
+    }
     if (by >= 0) {
       out.trace[i] = RuleStatus::kOverridden;
       out.overridden.emplace_back(i, static_cast<uint32_t>(by));
@@ -394,14 +396,15 @@ void Evaluator::evaluate(const BoundRequest& request, Decision& out) {
   for (uint32_t i : cand) {
     RuleStatus st = out.trace[i];
     if (st != RuleStatus::kFired && st != RuleStatus::kUnknown) continue;
-    const Rule& r = p.rules[i];
+    const RuleIndex::HotRule& r = ix.hot[i];
     Effect e = r.effect == Effect::kRequire ? Effect::kPermit : r.effect;
     if (e == deciding && (st == RuleStatus::kFired || e != Effect::kPermit)) out.reasons.push_back(i);
     // Obligations are conservative: an unknown require still attaches its obligation.
     if (r.effect == Effect::kRequire) out.obligations.emplace_back(static_cast<uint32_t>(r.obligation), i);
     if (r.effect == Effect::kAdvise && st == RuleStatus::kFired) out.advice.push_back(i);
     if (st == RuleStatus::kUnknown && r.effect != Effect::kAdvise)
-      for (uint32_t slot : r.reads) {
+      for (uint32_t k = 0; k < r.reads_count; ++k) {
+        uint32_t slot = ix.reads[r.reads_begin + k];
         // Name the outermost absent attribute: a missing record hides its fields.
         int32_t outer = -1;
         for (auto at = static_cast<int32_t>(slot); at >= 0; at = p.schema.attributes[static_cast<size_t>(at)].parent)

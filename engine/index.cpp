@@ -112,6 +112,21 @@ void build_rule_index(Policy& p) {
   for (uint32_t k = 0; k < p.rule_order.size(); ++k) ix.rank[p.rule_order[k]] = k;
   for (uint32_t m = 0; m < p.modules.size(); ++m)
     if (p.modules[m].default_permit) ix.default_permit_modules.push_back(m);
+  ix.hot.reserve(p.rules.size());
+  for (const Rule& r : p.rules) {
+    RuleIndex::HotRule h;
+    h.condition = r.condition;
+    h.module = r.module;
+    h.effect = r.effect;
+    h.obligation = r.obligation;
+    h.overriders_begin = static_cast<uint32_t>(ix.overriders.size());
+    h.overriders_count = static_cast<uint32_t>(r.overridden_by.size());
+    ix.overriders.insert(ix.overriders.end(), r.overridden_by.begin(), r.overridden_by.end());
+    h.reads_begin = static_cast<uint32_t>(ix.reads.size());
+    h.reads_count = static_cast<uint32_t>(r.reads.size());
+    ix.reads.insert(ix.reads.end(), r.reads.begin(), r.reads.end());
+    ix.hot.push_back(h);
+  }
   // Module guards first: they exclude whole modules (most packs scale by module).
   std::vector<std::optional<Guard>> module_guard(p.modules.size());
   for (uint32_t m = 0; m < p.modules.size(); ++m) {

@@ -189,6 +189,21 @@ enum class RuleStatus : uint8_t {
 // evaluated at all: its status is `excluded_status` (not_applicable when the
 // guard came from its module's `applies when`, else not_fired).
 struct RuleIndex {
+  // What the evaluator reads of each rule, packed together (the Rule itself,
+  // with its texts, is large and cold; these are small and hot).
+  struct HotRule {
+    uint32_t condition = 0;
+    uint32_t module = 0;
+    uint32_t overriders_begin = 0;  // into `overriders`
+    uint32_t overriders_count = 0;
+    uint32_t reads_begin = 0;       // into `reads`
+    uint32_t reads_count = 0;
+    int32_t obligation = -1;
+    Effect effect = Effect::kPermit;
+  };
+  std::vector<HotRule> hot;        // by rule
+  std::vector<uint32_t> overriders;
+  std::vector<uint32_t> reads;
   struct Entry {
     uint32_t slot = 0;
     bool is_set = false;  // the attribute is a set: any member admits
