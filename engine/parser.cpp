@@ -65,13 +65,14 @@ class Converter {
   ast::Expr expr(const Node& n) const {
     ast::Expr e;
     e.span = span(n);
-    if (n.is_type<g::or_expr>() || n.is_type<g::expr>() || n.is_type<g::and_expr>()) {
+    // `condition` and `expr` derive from or_expr: PEGTL matches them as
+    // or_expr itself, so their children are the or_expr's operands.
+    if (n.is_type<g::or_expr>() || n.is_type<g::expr>() || n.is_type<g::condition>() || n.is_type<g::and_expr>()) {
       if (n.children.size() == 1) return expr(*n.children[0]);
       e.kind = n.is_type<g::and_expr>() ? ast::ExprKind::kAnd : ast::ExprKind::kOr;
       for (const auto& c : n.children) e.kids.push_back(expr(*c));
       return e;
     }
-    if (n.is_type<g::condition>()) return expr(*n.children.at(0));
     if (n.is_type<g::not_op>()) {
       e.kind = ast::ExprKind::kNot;
       e.kids.push_back(expr(*n.children.at(0)));

@@ -234,3 +234,13 @@ TEST_CASE("a decision is a pure function of policy and request") {
   std::string first = decision_json(*p, decide(p, req), fmt);
   for (int i = 0; i < 5; ++i) CHECK(decision_json(*p, decide(p, req), fmt) == first);
 }
+
+TEST_CASE("a top-level or in a when keeps every operand (regression: only the first was kept)") {
+  auto p = compile(module("rule f: forbid when patient.opted_out or risk.self_harm" + kCite +
+                          "\nrule g: forbid when risk.self_harm unless patient.opted_out or patient.age > 100" + kCite,
+                          " applies when jurisdiction.eu or jurisdiction.country == \"US\""));
+  auto d = decide(p, request(R"({"risk":{"self_harm":true}})"));
+  CHECK(d.trace[0] == RuleStatus::kFired);
+  d = decide(p, request(R"({"risk":{"self_harm":true},"patient":{"age":101}})"));
+  CHECK(d.trace[1] == RuleStatus::kNotFired);
+}
