@@ -71,6 +71,10 @@ bool parse_timestamp(std::string_view s, int64_t& out) {
       !digits(s, 8, 2, d))
     return false;
   if (mo < 1 || mo > 12 || d < 1 || d > 31) return false;
+  // The day must exist in its month: 2026-02-30 is no date (it would roll into March).
+  static constexpr int kMonthDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  const bool leap = y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
+  if (d > kMonthDays[mo - 1] + (mo == 2 && leap ? 1 : 0)) return false;
   int64_t offset = 0;
   if (s.size() > 10) {
     if ((s[10] != 'T' && s[10] != 't' && s[10] != ' ') || !digits(s, 11, 2, h) || s.size() < 19 ||
@@ -79,15 +83,17 @@ bool parse_timestamp(std::string_view s, int64_t& out) {
     if (h > 23 || mi > 59 || se > 60) return false;
     size_t p = 19;
     if (p < s.size() && s[p] == '.') {
-      ++p;
+      const size_t fraction = ++p;
       while (p < s.size() && std::isdigit(static_cast<unsigned char>(s[p]))) ++p;
+      if (p == fraction) return false;  // RFC 3339: a fraction has at least one digit
     }
     if (p == s.size()) return false;  // a zone is required
     if (s[p] == 'Z' || s[p] == 'z') {
       if (p + 1 != s.size()) return false;
     } else if (s[p] == '+' || s[p] == '-') {
       int oh, om;
-      if (p + 6 != s.size() || !digits(s, p + 1, 2, oh) || s[p + 3] != ':' || !digits(s, p + 4, 2, om))
+      if (p + 6 != s.size() || !digits(s, p + 1, 2, oh) || s[p + 3] != ':' || !digits(s, p + 4, 2, om) ||
+          oh > 23 || om > 59)
         return false;
       offset = (oh * 3600 + om * 60) * (s[p] == '+' ? 1 : -1);
     } else {
@@ -126,10 +132,11 @@ bool parse_duration(std::string_view s, int64_t& out) {
   auto [p, ec] = std::from_chars(s.data(), s.data() + s.size() - 1, n);
   if (ec != std::errc() || p != s.data() + s.size() - 1 || n < 0) return false;
   switch (s.back()) {
-    case 'w': out = n * 7 * 86400; return true;
-    case 'd': out = n * 86400; return true;
-    case 'h': out = n * 3600; return true;
-    case 'm': out = n * 60; return true;
+    // Seconds beyond 64 bits are no duration (never a wrapped one).
+    case 'w': return !__builtin_mul_overflow(n, int64_t{7 * 86400}, &out);
+    case 'd': return !__builtin_mul_overflow(n, int64_t{86400}, &out);
+    case 'h': return !__builtin_mul_overflow(n, int64_t{3600}, &out);
+    case 'm': return !__builtin_mul_overflow(n, int64_t{60}, &out);
     case 's': out = n; return true;
     default: return false;
   }
@@ -889,6 +896,15 @@ class Checker {
         bool ok = (ta.kind == V::kString && tb.kind == V::kSet) ||
                   (tb.kind == V::kList && tb.elem == ta.kind && (ta.kind != V::kEnum || ta.enum_id == tb.enum_id));
         if (!ok) return mismatch("`in` takes a string or enum value on the left and a list or set on the right");
+        if (ta.kind == V::kInt && rr.kind == ast::ExprKind::kList && !rr.kids.empty()) {
+          // A ConstSet holds 32-bit symbols, which would cut an int on either side
+          // (`1 in [4294967297]` was true): compare ints one by one, in 64 bits.
+          std::vector<uint32_t> eqs;
+          for (const auto& k : rr.kids) eqs.push_back(node2(IrOp::kEq, V::kBool, a, constant(V::kInt, k.int_value), V::kInt));
+          auto start = static_cast<uint32_t>(p_->kids.size());
+          p_->kids.insert(p_->kids.end(), eqs.begin(), eqs.end());
+          return node2(IrOp::kOr, V::kBool, start, static_cast<uint32_t>(eqs.size()));
+        }
         return node2(IrOp::kIn, V::kBool, a, b, ta.kind);
       }
       case ast::Op::kHas: {

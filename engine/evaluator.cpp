@@ -153,8 +153,10 @@ class Run {
       case IrOp::kNow: out.num = r_.time; return true;
       case IrOp::kDaysSince: {
         Value t;
-        if (!val(n.a, t)) return false;
-        out.num = floor_div(r_.time - t.num, 86400);
+        int64_t seconds;
+        // time - t is a duration: if it overflows, unknown (as for + - *), never wrapped.
+        if (!val(n.a, t) || __builtin_sub_overflow(r_.time, t.num, &seconds)) return false;
+        out.num = floor_div(seconds, 86400);
         return true;
       }
       case IrOp::kAdd:
@@ -373,6 +375,7 @@ void Evaluator::evaluate(const BoundRequest& request, Decision& out) {
   std::sort(out.overridden.begin(), out.overridden.end());
 
   Effect deciding;
+  const bool decided = forbid || escalate || permit;
   if (forbid) {
     out.outcome = Outcome::kDeny;
     deciding = Effect::kForbid;
@@ -398,7 +401,8 @@ void Evaluator::evaluate(const BoundRequest& request, Decision& out) {
     if (st != RuleStatus::kFired && st != RuleStatus::kUnknown) continue;
     const RuleIndex::HotRule& r = ix.hot[i];
     Effect e = r.effect == Effect::kRequire ? Effect::kPermit : r.effect;
-    if (e == deciding && (st == RuleStatus::kFired || e != Effect::kPermit)) out.reasons.push_back(i);
+    // When no rule decided, the default did: no rule is a reason (not even a fired advise).
+    if (decided && e == deciding && (st == RuleStatus::kFired || e != Effect::kPermit)) out.reasons.push_back(i);
     // Obligations are conservative: an unknown require still attaches its obligation.
     if (r.effect == Effect::kRequire) out.obligations.emplace_back(static_cast<uint32_t>(r.obligation), i);
     if (r.effect == Effect::kAdvise && st == RuleStatus::kFired) out.advice.push_back(i);

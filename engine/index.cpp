@@ -138,6 +138,10 @@ void build_rule_index(Policy& p) {
     Guard g;
     bool from_module = false;
     bool have = best_guard(p, p.rules[r].condition, g);
+    // A rule skipped by its own guard is reported not_fired, which is right only
+    // when its module applies: in a module with `applies when`, only the module's
+    // guard (reported not_applicable) may skip a rule.
+    if (p.modules[p.rules[r].module].applies) have = false;
     const auto& mg = module_guard[p.rules[r].module];
     if (mg && (!have || mg->score >= g.score)) {
       g = *mg;
