@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "check.hpp"
+#include "decision.hpp"  // append_json_string
 #include "hash.hpp"
 
 namespace ethos {
@@ -57,39 +58,6 @@ LogKey load_log_key(const LogKeySource& source) {
       "ETHOS_LOG_KEY (for a throwaway log only: `--insecure-dev-key`)");
 }
 
-void append_json_string(std::string& out, std::string_view s) {
-  out += '"';
-  for (char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          static const char* digits = "0123456789abcdef";
-          out += "\\u00";
-          out += digits[(c >> 4) & 15];
-          out += digits[c & 15];
-        } else {
-          out += c;
-        }
-    }
-  }
-  out += '"';
-}
-
 RequestPrivacy::RequestPrivacy(const Policy& policy, LogKey key)
     : policy_(policy), key_(std::move(key)) {
   const Schema& s = policy.schema;
@@ -110,14 +78,49 @@ RequestPrivacy::RequestPrivacy(const Policy& policy, LogKey key)
   for (const auto& [text, id] : policy.symbols)
     if (id >= 0 && static_cast<size_t>(id) < symbol_texts_.size())
       symbol_texts_[static_cast<size_t>(id)] = text;
+  // Sensitive: attributes whose *value* a rule reads (a presence test is
+  // answered the same by the stored request) and that the log changes.
+  std::vector<uint8_t> value_read(s.attributes.size(), 0);
+  std::vector<uint8_t> seen(policy.nodes.size(), 0);
+  std::vector<uint32_t> stack;
+  for (const Rule& r : policy.rules) stack.push_back(r.condition);
+  for (const Module& m : policy.modules)
+    if (m.applies) stack.push_back(*m.applies);
+  while (!stack.empty()) {
+    uint32_t id = stack.back();
+    stack.pop_back();
+    if (id >= seen.size() || seen[id]) continue;
+    seen[id] = 1;
+    const IrNode& n = policy.nodes[id];
+    switch (n.op) {
+      case IrOp::kConst:
+      case IrOp::kConstSet:
+      case IrOp::kNow:
+      case IrOp::kIsPresent:
+      case IrOp::kIsMissing:
+        break;
+      case IrOp::kAttr:
+        value_read[n.a] = 1;
+        break;
+      case IrOp::kDefine:
+        stack.push_back(policy.defines[n.a].value);
+        break;
+      case IrOp::kAnd:
+      case IrOp::kOr:
+        for (uint32_t k = n.a; k < n.a + n.b; ++k) stack.push_back(policy.kids[k]);
+        break;
+      case IrOp::kNot:
+      case IrOp::kDaysSince:
+        stack.push_back(n.a);
+        break;
+      default:  // binary operators
+        stack.push_back(n.a);
+        stack.push_back(n.b);
+    }
+  }
   std::vector<uint32_t> sensitive;
-  for (const Rule& r : policy.rules)
-    for (uint32_t slot : r.reads)
-      if (treatment_[slot] != Treatment::kKeep &&
-          s.attributes[slot].type.kind != ValueType::kRecord)
-        sensitive.push_back(slot);
-  std::sort(sensitive.begin(), sensitive.end());
-  sensitive.erase(std::unique(sensitive.begin(), sensitive.end()), sensitive.end());
+  for (uint32_t slot = 0; slot < s.attributes.size(); ++slot)
+    if (value_read[slot] && treatment_[slot] != Treatment::kKeep) sensitive.push_back(slot);
   for (uint32_t slot : sensitive) sensitive_reads_.push_back(s.attributes[slot].path);
 }
 
@@ -141,15 +144,14 @@ void RequestPrivacy::write_fields(const BoundRequest& r, const std::vector<uint3
     if (!r.present[slot]) continue;  // absent (only optional attributes may be)
     const Attribute& a = s.attributes[slot];
     Treatment t = treatment_[slot];
-    if (t == Treatment::kRedact && a.optional) continue;
     if (!first) out += ',';
     first = false;
     append_json_string(out, a.name);
     out += ':';
-    if (t == Treatment::kRedact) {
+    if (a.type.kind == ValueType::kRecord) {
+      write_fields(r, a.children, out, request_id);  // a redacted record's leaves are redacted
+    } else if (t == Treatment::kRedact) {
       write_placeholder(slot, out);
-    } else if (a.type.kind == ValueType::kRecord) {
-      write_fields(r, a.children, out, request_id);
     } else {
       write_value(r, slot, out);
     }
@@ -224,23 +226,9 @@ void RequestPrivacy::write_placeholder(uint32_t slot, std::string& out) const {
     case ValueType::kSet:
       out += "[]";
       break;
-    case ValueType::kRecord: {
-      out += '{';
-      bool first = true;
-      for (uint32_t c : a.children) {
-        if (policy_.schema.attributes[c].optional) continue;
-        if (!first) out += ',';
-        first = false;
-        append_json_string(out, policy_.schema.attributes[c].name);
-        out += ':';
-        write_placeholder(c, out);
-      }
-      out += '}';
-      break;
-    }
-    default:
+    default:  // strings (records never get here: their leaves do)
       out += "\"\"";
-      break;  // strings
+      break;
   }
 }
 

@@ -7,14 +7,17 @@
 //   pseudonyms under one key, so an auditor can follow one patient.
 //   `@pseudonymize` on a record applies to the strings inside it; on any
 //   other type a value cannot keep its type, so it is redacted instead.
-// - `@redact` attributes are dropped. A required one cannot be dropped (the
-//   request would no longer bind), so it is replaced by its type's zero
-//   value: "", 0, false, the first enum value, the epoch, [].
+// - `@redact` values are dropped; only their presence is kept: a present
+//   value is stored as its type's zero value ("", 0, false, the first enum
+//   value, the epoch, []), an absent one stays absent. So the stored request
+//   still binds, and a rule that only tests `is present` / `is missing`
+//   replays exactly.
 //
-// A rule that reads such an attribute sees the pseudonym, the placeholder or
-// nothing on replay; its decision may then not reproduce. RequestPrivacy
-// lists those attributes (`sensitive_reads`) so that the log can warn when a
-// bundle is first recorded and replay can explain a difference.
+// A rule that reads the *value* of such an attribute sees the pseudonym or
+// the placeholder on replay; its decision may then not reproduce.
+// RequestPrivacy lists those attributes (`sensitive_reads`) so that the log
+// can warn when a bundle is first recorded and replay can explain a
+// difference.
 #pragma once
 
 #include <cstdint>
@@ -61,8 +64,8 @@ class RequestPrivacy {
   // pseudonym if the schema pseudonymises it).
   void write(const BoundRequest& request, std::string& out, std::string& request_id) const;
 
-  // Attributes a rule reads whose stored value differs from the evaluated
-  // one (pseudonymised or redacted), by path.
+  // Attributes whose value a rule reads (not only their presence) and whose
+  // stored value differs from the evaluated one, by path.
   const std::vector<std::string>& sensitive_reads() const { return sensitive_reads_; }
   std::string pseudonym(std::string_view value) const;
 
@@ -79,8 +82,5 @@ class RequestPrivacy {
   std::vector<std::string_view> symbol_texts_;  // by symbol id
   std::vector<std::string> sensitive_reads_;
 };
-
-// Appends `s` as a JSON string (quoted, escaped).
-void append_json_string(std::string& out, std::string_view s);
 
 }  // namespace ethos

@@ -93,7 +93,7 @@ TEST_CASE(
   {
     DecisionLog log(path, ro);
     auto v = log.verify();
-    INFO(v.first_break ? v.first_break->message : "");
+    INFO((v.first_break ? v.first_break->message : std::string()));
     CHECK(v.ok());
     CHECK(v.decisions >= returned.size());
     std::set<std::string> stored;

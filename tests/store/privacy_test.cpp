@@ -55,7 +55,8 @@ TEST_CASE("redacted fields never reach the log file's bytes") {
   }
   std::string bytes = file_bytes(path);
   CHECK(bytes.find("free text about patient") == std::string::npos);
-  CHECK(bytes.find("\"note\"") == std::string::npos);
+  // Only the presence of the note is kept.
+  CHECK(bytes.find("\"note\":\"\"") != std::string::npos);
   std::filesystem::remove_all(dir);
 }
 
@@ -74,7 +75,8 @@ TEST_CASE(
   auto request = nlohmann::json::parse(e->request);
   REQUIRE(request["patient"]["id"].is_string());
   CHECK(request["patient"]["id"].get<std::string>().rfind("ps-", 0) == 0);
-  CHECK_FALSE(request["patient"].contains("note"));
+  CHECK(request["patient"]["note"] == "");
+  CHECK_FALSE(request["patient"].contains("guardian_permission"));  // absent stays absent
   CHECK(request["request_id"] == "r-3");
   auto report = replay(log, {});
   CHECK(report.replayed == 12);
@@ -130,12 +132,34 @@ TEST_CASE("a log refuses a key other than the one it was started with") {
   std::filesystem::remove_all(dir);
 }
 
-TEST_CASE("a decision that depended on a redacted field does not replay, and the replay says why") {
-  // Documented limit: a rule that reads a redacted attribute sees it absent on replay.
+TEST_CASE("a rule that tests only a redacted field's presence replays exactly") {
   auto b = store_bundle(
       "module notes \"Notes\"\nrule no_free_text: forbid when patient.note is present"
       " because \"free text may not be sent\" cite \"committee\"\n"
       "rule otherwise: permit because \"fine\" cite \"committee\"\n");
+  CHECK(RequestPrivacy(*b->policy, insecure_dev_log_key()).sensitive_reads().empty());
+  std::string dir = temp_dir(), path = log_path(dir);
+  {
+    DecisionLog log(path, writer_options());
+    record_run(log, *b, 4);
+  }
+  DecisionLog log(path, reader());
+  auto report = replay(log, {});
+  CHECK(report.reproduced == 4);
+  CHECK(report.reproduced_all());
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE(
+    "a decision that depended on a redacted field's value does not replay, and the replay says "
+    "why") {
+  // Documented limit: a rule that reads a redacted value sees the placeholder on replay.
+  auto b = store_bundle(
+      "module notes \"Notes\"\nrule no_free_text: forbid when patient.note != \"\""
+      " because \"free text may not be sent\" cite \"committee\"\n"
+      "rule otherwise: permit because \"fine\" cite \"committee\"\n");
+  CHECK(RequestPrivacy(*b->policy, insecure_dev_log_key()).sensitive_reads() ==
+        std::vector<std::string>{"patient.note"});
   std::string dir = temp_dir(), path = log_path(dir);
   std::vector<std::string> ids;
   {

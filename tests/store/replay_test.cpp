@@ -1,6 +1,7 @@
 // Replay: under their own bundle recorded decisions reproduce exactly; under
 // a candidate bundle the impact report counts and explains the changes.
 #include <catch2/catch.hpp>
+#include <set>
 
 #include "replay.hpp"
 #include "sqlite.hpp"
@@ -205,10 +206,9 @@ TEST_CASE("ethos eval --record, log, show, verify and replay work end to end") {
   CHECK_THAT(log.out, Contains(first_id));
   auto denied = run_ethos({"log", path, "--outcome", "deny", "--json"});
   CHECK(denied.exit_code == 0);
-  for (std::istringstream in(denied.out); std::string line;) {
-    if (!std::getline(in, line)) break;
+  std::istringstream denied_lines(denied.out);
+  for (std::string line; std::getline(denied_lines, line);)
     CHECK(nlohmann::json::parse(line)["outcome"] == "deny");
-  }
   auto show = run_ethos({"show", path, first_id});
   CHECK(show.exit_code == 0);
   CHECK_THAT(show.out, Contains("policy   sha256:"));

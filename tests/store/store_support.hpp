@@ -22,7 +22,7 @@ namespace ethos::testing {
 
 // Rules over kTestSchema: a deny, an escalate, a permit with an obligation,
 // an advice, an override, an unknown (missing fact), and a param to change.
-inline const char* kStorePolicy = R"(module care "Care"
+inline const char* kStorePolicy = R"ethos(module care "Care"
 param max_retention_days: int = 30
 param max_audit_age_days: int = 365
 obligation clinician_review "a clinician reviews the output"
@@ -63,7 +63,7 @@ rule deidentified_use:
 rule foreign_advice:
   advise when jurisdiction.country != "US"
   because "outside the US other rules apply" cite "committee"
-)";
+)ethos";
 
 inline std::shared_ptr<Bundle> store_bundle(const std::string& policy = kStorePolicy,
                                             const CheckOptions& options = {}) {

@@ -3,6 +3,8 @@
 #include "cli.hpp"
 #include "evaluator.hpp"
 #include "hash.hpp"
+#include "log_cli.hpp"
+#include "remedies.hpp"
 #include "request.hpp"
 
 namespace ethos::cli {
@@ -15,6 +17,8 @@ void add_eval(CLI::App& app) {
     bool json = false;
     bool exit_code = false;
     bool no_trace = false;
+    bool remedies = false;
+    RecordOptions record;
   };
   auto opts = std::make_shared<Opts>();
   auto* cmd = app.add_subcommand("eval", "Decide requests: permit, deny or escalate, with reasons");
@@ -24,15 +28,20 @@ void add_eval(CLI::App& app) {
   cmd->add_flag("--json", opts->json, "Decisions as JSON (one object; JSON lines for several)");
   cmd->add_flag("--exit-code", opts->exit_code, "Exit 0 permit, 2 deny, 3 escalate (the strictest decision)");
   cmd->add_flag("--no-trace", opts->no_trace, "Leave the per-rule trace out of --json output");
+  cmd->add_flag("--remedies", opts->remedies,
+                "For a deny or escalate, the smallest changes of facts that would make it a permit (each verified)");
+  add_record_options(cmd, opts->record);
   cmd->footer(
       "Example:\n  ethos eval --policies policies policies/examples/01-*.json\n"
       "Exit: 0 decided (or permit with --exit-code), 1 policy errors, 2 deny and 3 escalate with\n"
-      "--exit-code, 4 a request could not be read or bound.");
+      "--exit-code, 4 a request could not be read or bound, 64 --record without a key, 70 a decision\n"
+      "could not be recorded (it is then not printed).");
   cmd->callback([opts] {
     CheckOptions options;
     if (!parse_params(opts->params, options)) throw kUsage;
     Bundle b = load_and_report({opts->policies}, options);
     if (!b.policy) throw kPolicyError;
+    auto log = open_log_for_recording(opts->record);
     RequestBinder binder(*b.policy);
     Evaluator evaluator(b.policy);
     BoundRequest bound;
@@ -63,16 +72,34 @@ void add_eval(CLI::App& app) {
           continue;
         }
         evaluator.evaluate(bound, d);
+        std::string recorded_id;
+        if (log) {
+          try {
+            recorded_id = log->record(b, bound, d);
+          } catch (const sql::StoreError& e) {
+            std::cerr << "ethos: cannot record the decision, so it is not given: " << e.what() << "\n";
+            throw kInternal;
+          }
+        }
         int rank = d.outcome == Outcome::kPermit ? 0 : d.outcome == Outcome::kEscalate ? 1 : 2;
         worst = std::max(worst, rank);
         if (opts->json) {
           DecisionFormat fmt;
           fmt.bundle_hash = b.hash;
-          fmt.decision_id = "d-" + sha256_hex(b.hash + "\n" + requests[k]).substr(0, 24);
+          fmt.decision_id = !recorded_id.empty() ? recorded_id : "d-" + sha256_hex(b.hash + "\n" + requests[k]).substr(0, 24);
           fmt.trace_mode = opts->no_trace ? TraceMode::kNone : TraceMode::kFull;
           outputs.push_back(decision_json(*b.policy, d, fmt));
+          if (opts->remedies) {  // one more member before the closing brace
+            RemedySearch found = find_remedies(b.policy, requests[k], d);
+            outputs.back().insert(outputs.back().size() - 1, ",\"remedies\":" + remedies_json(*b.policy, found) +
+                                                                (found.cut_short ? ",\"remedies_cut_short\":true" : ""));
+          }
         } else {
-          std::cout << (input == "-" ? "" : input + "\n") << decision_text(*b.policy, d) << "\n";
+          std::cout << (input == "-" ? "" : input + "\n") << decision_text(*b.policy, d)
+                    << (opts->remedies && d.outcome != Outcome::kPermit
+                            ? remedies_text(*b.policy, find_remedies(b.policy, requests[k], d))
+                            : "")
+                    << (recorded_id.empty() ? "" : "  recorded as " + recorded_id + "\n") << "\n";
         }
       }
     }

@@ -1,4 +1,5 @@
 // ethos: the command-line front end of the policy engine.
+#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include "cli.hpp"
@@ -9,6 +10,8 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string("ethos 0.1.0"));
   app.footer("Run `ethos <command> --help` for a command's options and an example.");
   ethos::cli::add_registered_commands(app);
+  // Diagnostics go to stderr: stdout carries results (--json) only.
+  spdlog::set_default_logger(spdlog::stderr_color_mt("ethos"));
   spdlog::set_pattern("ethos: %l: %v");
   try {
     app.parse(argc, argv);
