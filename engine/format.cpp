@@ -61,6 +61,13 @@ class Formatter {
       const ast::Declaration& d = file_.declarations[i];
       Item it;
       it.range = {d.span.begin, d.span.end};
+      if (d.kind == ast::DeclKind::kRule || d.kind == ast::DeclKind::kModule) {
+        // Their clauses are reordered: a comment ending the last line belongs to that clause.
+        size_t eol = text_.find('\n', d.span.end);
+        it.range.end = static_cast<uint32_t>(eol == std::string::npos ? text_.size() : eol);
+        if (i + 1 < file_.declarations.size())
+          it.range.end = std::min(it.range.end, file_.declarations[i + 1].span.begin);
+      }
       it.order = static_cast<int>(i);
       it.kind = static_cast<int>(d.kind);
       it.emit = [this, &d, i] {
@@ -280,7 +287,12 @@ class Formatter {
       prev_end = it.range.end;
       prev_trailing = &it.trailing;
     }
-    for (size_t c : take(prev_end, stop)) {
+    // A comment at the end of the last item's line is that item's, even past the block's end.
+    size_t eol = text_.find('\n', prev_end);
+    uint32_t until =
+        std::max(stop, static_cast<uint32_t>(eol == std::string::npos ? text_.size() : eol));
+    if (top_level) until = stop;
+    for (size_t c : take(prev_end, until)) {
       if (same_line(prev_end, comments_[c].span.begin) && !(top_level && prev_end == 0))
         prev_trailing->push_back(c);
       else

@@ -116,7 +116,8 @@ class Linter {
       if ((rule(r).effect == Effect::kForbid || rule(r).effect == Effect::kEscalate) &&
           std::find(involved.begin(), involved.end(), r) == involved.end())
         quiet.push_back(solver_.negate(solver_.blocks(r)));
-    for (const auto* attempt : {&quiet, &parts}) {
+    const std::vector<F>* attempts[] = {&quiet, &parts};
+    for (const std::vector<F>* attempt : attempts) {
       if (ask(*attempt) != Answer::kSat) continue;
       std::string w = solver_.witness();
       if (evaluate(w, d) && ok(d)) return w;

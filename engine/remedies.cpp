@@ -1,6 +1,7 @@
 #include "remedies.hpp"
 
 #include <algorithm>
+#include <deque>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -137,6 +138,8 @@ class Search {
     }
     if (const Json* t = lookup(base_, "time"); t && t->is_string())
       parse_timestamp(t->get<std::string>(), time_);
+    BindError err;
+    if (!binder_.bind(request_json, base_bound_, err)) return out;
     deadline_ = Clock::now() + options_.budget;
 
     struct State {
@@ -156,8 +159,10 @@ class Search {
         for (uint32_t slot : focus(st.decision)) {
           if (changed.count(slot)) continue;
           for (const Json& value : candidates(slot)) {
+            Change change{slot, value, {}, -1};
+            if (!to_value(change)) continue;
             std::vector<Change> cs = st.changes;
-            cs.push_back({slot, value});
+            cs.push_back(std::move(change));
             std::sort(cs.begin(), cs.end(),
                       [](const Change& a, const Change& b) { return a.slot < b.slot; });
             std::string key = key_of(cs);
@@ -168,7 +173,7 @@ class Search {
               goto done;
             }
             Decision d;
-            if (!evaluate(cs, d)) continue;
+            evaluate_fast(cs, d);
             ++out.evaluated;
             if (d.outcome == Outcome::kPermit) {
               found.push_back({cs, d, order++});
@@ -191,9 +196,13 @@ class Search {
         for (size_t i = 0; i < f.changes.size(); ++i)
           if (i != skip) sub.push_back(f.changes[i]);
         Decision d;
-        if (evaluate(sub, d) && d.outcome == Outcome::kPermit) smaller = true;
+        evaluate_fast(sub, d);
+        if (d.outcome == Outcome::kPermit) smaller = true;
       }
-      if (!smaller) minimal.push_back(f);
+      // The verification a person can rely on: the changed request as JSON, bound and evaluated.
+      Decision check;
+      if (!smaller && evaluate(f.changes, check) && check.outcome == Outcome::kPermit)
+        minimal.push_back(f);
     }
     std::stable_sort(minimal.begin(), minimal.end(), [](const Found& a, const Found& b) {
       if (a.changes.size() != b.changes.size()) return a.changes.size() < b.changes.size();
@@ -201,15 +210,41 @@ class Search {
         return a.decision.obligations.size() < b.decision.obligations.size();
       return a.order < b.order;
     });
-    if (minimal.size() > options_.max_remedies) minimal.resize(options_.max_remedies);
-    for (const Found& f : minimal) out.remedies.push_back(remedy(f));
+    // Within one size, take different sets of facts in turn before a second
+    // value for the same facts, so that five remedies are not five values of one enum.
+    std::vector<Found> chosen;
+    std::vector<bool> taken(minimal.size(), false);
+    for (size_t i = 0; i < minimal.size() && chosen.size() < options_.max_remedies;) {
+      size_t tier_end = i;
+      while (tier_end < minimal.size() &&
+             minimal[tier_end].changes.size() == minimal[i].changes.size())
+        ++tier_end;
+      while (chosen.size() < options_.max_remedies) {
+        std::set<std::vector<uint32_t>> seen;
+        bool any = false;
+        for (size_t k = i; k < tier_end && chosen.size() < options_.max_remedies; ++k) {
+          if (taken[k]) continue;
+          std::vector<uint32_t> facts;
+          for (const auto& c : minimal[k].changes) facts.push_back(c.slot);
+          if (!seen.insert(facts).second) continue;
+          taken[k] = true;
+          any = true;
+          chosen.push_back(minimal[k]);
+        }
+        if (!any) break;
+      }
+      i = tier_end;
+    }
+    for (const Found& f : chosen) out.remedies.push_back(remedy(f));
     return out;
   }
 
  private:
   struct Change {
     uint32_t slot;
-    Json value;  // discarded: the fact becomes absent
+    Json value;   // discarded: the fact becomes absent
+    Value bound;  // the same value as the evaluator reads it
+    int32_t set;  // for sets: index into set_store_
   };
   struct Found {
     std::vector<Change> changes;
@@ -310,16 +345,28 @@ class Search {
         break;
       case ValueType::kInt:
       case ValueType::kDuration:
-        for (int64_t c : vocab_.numbers[slot])
-          for (int64_t d : {c - 1, c, c + 1}) add(d);
-        if (!cur) add(0);
-        break;
       case ValueType::kTimestamp: {
+        // Just across each constant, nearest to the current value first: the smallest move.
+        bool ts = a.type.kind == ValueType::kTimestamp;
+        int64_t now = 0;
+        bool have = cur && (ts ? cur->is_string() && parse_timestamp(cur->get<std::string>(), now)
+                               : cur->is_number_integer() && (now = cur->get<int64_t>(), true));
+        std::vector<int64_t> values;
         for (int64_t c : vocab_.numbers[slot])
-          for (int64_t d : {c - 1, c, c + 1}) add(format_timestamp(d));
-        for (int64_t c : vocab_.days[slot])
-          for (int64_t d : {c - 1, c, c + 1}) add(format_timestamp(time_ - d * 86400));
-        if (!cur) add(format_timestamp(time_));
+          for (int64_t d : {c - 1, c, c + 1}) values.push_back(d);
+        if (ts)
+          for (int64_t c : vocab_.days[slot])
+            for (int64_t d : {c - 1, c, c + 1}) values.push_back(time_ - d * 86400);
+        if (have) {
+          auto distance = [&](int64_t v) {
+            return v > now ? static_cast<uint64_t>(v) - static_cast<uint64_t>(now)
+                           : static_cast<uint64_t>(now) - static_cast<uint64_t>(v);
+          };
+          std::stable_sort(values.begin(), values.end(),
+                           [&](int64_t x, int64_t y) { return distance(x) < distance(y); });
+        }
+        for (int64_t v : values) ts ? add(format_timestamp(v)) : add(v);
+        if (!cur) ts ? add(format_timestamp(time_)) : add(0);
         break;
       }
       case ValueType::kString:
@@ -366,6 +413,72 @@ class Search {
     return out;
   }
 
+  // The candidate's value as a bound value (views point into texts_, which never moves).
+  bool to_value(Change& c) {
+    if (c.value.is_discarded()) return true;
+    const Attribute& a = p_.schema.attributes[c.slot];
+    Value& v = c.bound;
+    switch (a.type.kind) {
+      case ValueType::kBool:
+        v.num = c.value.get<bool>() ? 1 : 0;
+        return true;
+      case ValueType::kInt:
+      case ValueType::kDuration:
+        v.num = c.value.get<int64_t>();
+        return true;
+      case ValueType::kTimestamp:
+        return parse_timestamp(c.value.get<std::string>(), v.num);
+      case ValueType::kEnum:
+        v.num = p_.schema.enum_index(a.type.enum_id, c.value.get<std::string>());
+        return v.num >= 0;
+      case ValueType::kString:
+        texts_.push_back(c.value.get<std::string>());
+        v.text = texts_.back();
+        v.num = p_.symbol(texts_.back());
+        return true;
+      case ValueType::kSet: {
+        SetValue sv;
+        for (const auto& item : c.value) {
+          texts_.push_back(item.get<std::string>());
+          int32_t sym = p_.symbol(texts_.back());
+          if (sym >= 0)
+            sv.symbols.push_back(sym);
+          else
+            sv.others.push_back(texts_.back());
+        }
+        std::sort(sv.symbols.begin(), sv.symbols.end());
+        set_store_.push_back(std::move(sv));
+        c.set = static_cast<int32_t>(set_store_.size() - 1);
+        return true;
+      }
+      default:
+        return false;
+    }
+  }
+
+  // Evaluates the base request with the changes applied to its bound form.
+  void evaluate_fast(const std::vector<Change>& cs, Decision& d) {
+    work_.values = base_bound_.values;
+    work_.present = base_bound_.present;
+    work_.sets = base_bound_.sets;
+    work_.request_id = base_bound_.request_id;
+    work_.time = base_bound_.time;
+    for (const auto& c : cs) {
+      if (c.value.is_discarded()) {
+        work_.present[c.slot] = 0;
+        continue;
+      }
+      work_.present[c.slot] = 1;
+      work_.values[c.slot] = c.bound;
+      if (c.set >= 0) {
+        work_.values[c.slot].set = static_cast<uint32_t>(work_.sets.size());
+        work_.sets.push_back(set_store_[static_cast<size_t>(c.set)]);
+      }
+    }
+    eval_.evaluate(work_, d);
+  }
+
+  // Evaluates the changed request as an app would send it: JSON, bound, evaluated.
   bool evaluate(const std::vector<Change>& cs, Decision& d) {
     Json req = base_;
     for (const auto& c : cs) {
@@ -412,11 +525,15 @@ class Search {
   Evaluator eval_;
   RequestBinder binder_;
   Json base_;
+  BoundRequest base_bound_, work_;
+  std::deque<std::string> texts_;
+  std::deque<SetValue> set_store_;
   int64_t time_ = 0;
   Clock::time_point deadline_;
 };
 
 std::string value_text(const Policy& p, uint32_t slot, const std::string& json) {
+  if (json == "[]") return "empty";
   if (p.schema.attributes[slot].type.kind == ValueType::kEnum && json.size() >= 2 &&
       json.front() == '"')
     return json.substr(1, json.size() - 2);
