@@ -1,0 +1,56 @@
+// A short burst from ethos-load over keep-alive: no request is lost or
+// answered twice, and the log holds exactly the decisions answered. (The
+// timed run is in docs/performance.md; this one checks correctness only.)
+#include <catch2/catch.hpp>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "decision_log.hpp"
+#include "server_fixture.hpp"
+#include "support.hpp"
+
+TEST_CASE("under load every answered decision is in the log exactly once", "[serve][load]") {
+  ethos::testing::ServeProcess s({"--threads", "8"});
+  std::string token_file = s.dir() + "/decider.token";
+  ethos::testing::write_file(token_file, s.decider + "\n");
+  std::string ids = s.dir() + "/ids.txt", out = s.dir() + "/load.json";
+  std::string examples = ethos::testing::source_dir() + "/policies/examples/";
+  std::string cmd = std::string(ETHOS_LOAD_BIN) + " --port " + std::to_string(s.port()) +
+                    " --token-file '" + token_file +
+                    "' -c 8 --seconds 1.5 --warmup 0.2 --json --ids-out '" + ids + "' '" +
+                    examples + "01-session-summary-enterprise-baa.json' '" + examples +
+                    "02-consumer-chatbot-identifiable-notes.json' '" + examples +
+                    "05-illinois-therapy-chatbot.json' > '" + out + "'";
+  int rc = std::system(cmd.c_str());
+  std::string report = ethos::testing::slurp_file(out);
+  INFO(report);
+  REQUIRE(rc == 0);
+  auto r = nlohmann::json::parse(report);
+  CHECK(r["errors"] == 0);
+  CHECK(r["duplicate_ids"] == 0);
+  CHECK(r["decisions"].get<uint64_t>() > 0);
+  CHECK(s.stop() == 0);
+
+  std::ifstream f(ids);
+  std::set<std::string> answered;
+  std::string id;
+  size_t lines = 0;
+  while (std::getline(f, id)) {
+    answered.insert(id);
+    ++lines;
+  }
+  CHECK(lines == r["decisions"].get<size_t>());
+  CHECK(answered.size() == lines);
+  ethos::LogOptions ro;
+  ro.read_only = true;
+  ethos::DecisionLog log(s.log_path(), ro);
+  CHECK(log.count() == answered.size());
+  size_t found = 0;
+  log.scan({}, [&](const ethos::LogEntry& e) {
+    found += answered.count(e.id);
+    return true;
+  });
+  CHECK(found == answered.size());
+  CHECK(log.verify().ok());
+}
