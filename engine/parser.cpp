@@ -415,6 +415,24 @@ void attach_comments(ast::File& f) {
   }
 }
 
+// The offset of the first byte that is not part of well-formed UTF-8 (no
+// overlong forms, surrogates or code points beyond U+10FFFF), or npos.
+size_t first_invalid_utf8(std::string_view s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    auto c = static_cast<unsigned char>(s[i]);
+    size_t n = c < 0x80 ? 0 : (c >> 5) == 0x6 ? 1 : (c >> 4) == 0xE ? 2 : (c >> 3) == 0x1E ? 3 : 4;
+    if (n == 4 || c == 0xC0 || c == 0xC1 || c > 0xF4 || s.size() - i <= n) return i;
+    for (size_t k = 1; k <= n; ++k)
+      if ((static_cast<unsigned char>(s[i + k]) >> 6) != 0x2) return i;
+    auto c1 = n ? static_cast<unsigned char>(s[i + 1]) : 0;
+    if ((c == 0xE0 && c1 < 0xA0) || (c == 0xED && c1 > 0x9F) || (c == 0xF0 && c1 < 0x90) || (c == 0xF4 && c1 > 0x8F))
+      return i;
+    i += n + 1;
+  }
+  return std::string_view::npos;
+}
+
 }  // namespace
 
 std::string unquote(std::string_view literal) {
@@ -436,9 +454,16 @@ std::string unquote(std::string_view literal) {
 ast::File parse_file(const SourceSet& sources, uint32_t file, Diagnostics& diags) {
   ast::File result;
   result.file = file;
-  result.comments = scan_comments(sources, file);
   const SourceFile& src = sources.files[file];
   const std::string& text = src.text();
+  // Policy text is UTF-8: a stray byte would reach diagnostics and decisions
+  // (whose JSON would then be invalid), so the file is refused as a whole.
+  if (size_t bad = first_invalid_utf8(text); bad != std::string::npos) {
+    auto at = static_cast<uint32_t>(bad);
+    diags.error(sources.span(file, at, at + 1), "this file is not valid UTF-8", "save it as UTF-8 text");
+    return result;
+  }
+  result.comments = scan_comments(sources, file);
   Converter conv(sources, file);
   pegtl::memory_input in(text.data(), text.data() + text.size(), src.path());
   while (true) {

@@ -135,7 +135,8 @@ std::string diagnostics_json(const SourceSet& sources, const Diagnostics& ds) {
     }
     arr.push_back(j);
   }
-  return arr.dump(2);
+  // Messages quote the user's bytes, which may cut a multi-byte character: replace, never throw.
+  return arr.dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 }  // namespace ethos

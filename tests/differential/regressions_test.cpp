@@ -1,6 +1,7 @@
 // One test per bug that the differential test or the fuzzers found, named
 // for the behaviour it pins. Each was written before its fix and failed.
 #include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
 
 #include "support.hpp"
 
@@ -168,4 +169,39 @@ TEST_CASE("days_since whose seconds overflow is unknown, not wrapped") {
   REQUIRE(d.trace.size() == 2);
   CHECK(d.trace[0] == RuleStatus::kUnknown);
   CHECK(d.outcome == Outcome::kDeny);  // an unknown forbid fails closed
+}
+
+TEST_CASE("diagnostics about bytes that are not UTF-8 still render as JSON") {
+  // Found by the policy fuzzer: diagnostics_json threw nlohmann's type_error
+  // (invalid UTF-8) when a message quoted the offending bytes, so
+  // `ethos check --json` crashed on such a file. A message may also cut a
+  // multi-byte character, since it quotes at most 20 bytes.
+  for (std::string text :
+       {std::string("rule \xff\xfe: forbid"),
+        std::string("module m \"M\"\nrule r: forbid when \xc3"),
+        std::string("module m \"M\"\n\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac"
+                    "\xe2\x82\xac\xe2\x82\xac x")}) {
+    Diagnostics diags;
+    Bundle b = load_bundle_texts({{"policy.ethos", text}}, diags);
+    REQUIRE(diags.has_errors());
+    std::string json;
+    REQUIRE_NOTHROW(json = diagnostics_json(b.sources, diags));
+    CHECK_NOTHROW(nlohmann::json::parse(json));
+  }
+}
+
+TEST_CASE("a policy file that is not valid UTF-8 is an error") {
+  // Found by the policy fuzzer: a `because` with a stray byte compiled, and
+  // every decision citing it was invalid JSON (the pretty form threw).
+  std::string bad = "module m \"M\"\nrule r: permit because \"caf\xe9\" cite \"c\"\n";
+  Diagnostics diags;
+  Bundle b = load_bundle_texts({{"schema.ethos", kTestSchema}, {"policy.ethos", bad}}, diags);
+  CHECK(b.policy == nullptr);
+  std::string text = render_all(b.sources, diags);
+  CHECK(text.find("policy.ethos:2:") != std::string::npos);
+  CHECK(text.find("not valid UTF-8") != std::string::npos);
+  // Valid multi-byte text is fine.
+  CHECK(diagnose_policy(
+            "module m \"M\"\nrule r: permit because \"caf\xc3\xa9 \xe2\x82\xac\" cite \"c\"\n")
+            .empty());
 }
