@@ -20,6 +20,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "bundle.hpp"
@@ -55,6 +56,7 @@ struct LogFilter {
   std::optional<std::string> rule;        // a reason, obligation's rule, advice or override
   std::optional<std::string> request_id;  // as stored
   int64_t after_seq = 0;                  // only rows with seq > after_seq
+  int64_t before_seq = 0;                 // and, unless 0, seq < before_seq
   size_t limit = 0;                       // 0: all
 };
 
@@ -106,6 +108,8 @@ class DecisionLog {
   int schema_version() const;
   const std::string& path() const;
   uint64_t count(const LogFilter& filter = {}) const;
+  // The first and last seq of the matching rows ({0, 0} when none).
+  std::pair<int64_t, int64_t> seq_range(const LogFilter& filter = {}) const;
   // Visits matching rows in chain order until `visit` returns false. The
   // entry is reused between calls.
   void scan(const LogFilter& filter, const std::function<bool(const LogEntry&)>& visit) const;

@@ -133,10 +133,26 @@ class Linter {
   }
   std::string rid(uint32_t r) const { return q(p_.rules[r].id); }
 
+  static const char* status_words(RuleStatus s) {
+    switch (s) {
+      case RuleStatus::kFired:
+        return "fired";
+      case RuleStatus::kNotFired:
+        return "did not fire";
+      case RuleStatus::kUnknown:
+        return "was unknown";
+      case RuleStatus::kOverridden:
+        return "was overridden";
+      case RuleStatus::kNotApplicable:
+        return "did not apply";
+    }
+    return "?";
+  }
+
   std::string status_list(const Decision& d, const std::vector<uint32_t>& rules) const {
     std::vector<std::string> parts;
     for (uint32_t r : rules) {
-      std::string s = rid(r) + " " + rule_status_name(d.trace[r]);
+      std::string s = rid(r) + " " + status_words(d.trace[r]);
       if (d.trace[r] == RuleStatus::kOverridden)
         for (const auto& [x, by] : d.overridden)
           if (x == r) s += " by " + rid(by);
@@ -431,8 +447,11 @@ class Linter {
                    : "rule " + rid(a) + " is redundant: whenever it " + what + ", " + rid(b) +
                          " (also " + effect_name(rule(b).effect) + ") does too");
           involve(f, b, both ? "has the same conditions" : "covers it");
-          f.proof = "no request makes " + rid(a) + " " + what + " without " + rid(b) +
-                    (both ? ", nor the other way round" : "");
+          f.proof = blocking ? "no request makes " + rid(a) + " fire or leaves it unknown while " +
+                                   rid(b) + " neither fires nor is unknown" +
+                                   (both ? ", nor the other way round" : "")
+                             : "no request makes " + rid(a) + " fire while " + rid(b) +
+                                   " does not" + (both ? ", nor the other way round" : "");
           Decision d;
           auto is_active = [&](const Decision& dec, uint32_t r) {
             return dec.trace[r] == RuleStatus::kFired ||

@@ -3,7 +3,7 @@
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 
-#include "hash.hpp"
+#include "digest.hpp"
 #include "privacy.hpp"
 
 namespace ethos {
@@ -133,19 +133,25 @@ void canonical_row(const LogEntry& e, std::string& out) {
 
 std::string content_hash(const LogEntry& e) {
   thread_local std::string buf;
+  thread_local Sha256 sha;
   canonical_row(e, buf);
-  return sha256_hex(buf);
+  std::string out;
+  sha.hex(buf, out);
+  return out;
 }
 
 std::string chain_hash(std::string_view prev_hash, std::string_view content) {
-  std::string buf;
-  buf.reserve(16 + prev_hash.size() + content.size());
+  thread_local std::string buf;
+  thread_local Sha256 sha;
+  buf.clear();
   buf += "ethos-chain 1\n";
   buf += prev_hash;
   buf += '\n';
   buf += content;
   buf += '\n';
-  return sha256_hex(buf);
+  std::string out;
+  sha.hex(buf, out);
+  return out;
 }
 
 Decision decode_decision(const Policy& p, const LogEntry& e) {

@@ -8,6 +8,7 @@
 
 #include "check.hpp"
 #include "decision.hpp"  // append_json_string
+#include "digest.hpp"
 #include "hash.hpp"
 
 namespace ethos {
@@ -125,7 +126,18 @@ RequestPrivacy::RequestPrivacy(const Policy& policy, LogKey key)
 }
 
 std::string RequestPrivacy::pseudonym(std::string_view value) const {
-  return "ps-" + hmac_sha256_hex(key_.secret, value).substr(0, 32);
+  // One HMAC context per thread and key: the key schedule is done once.
+  thread_local std::string key_id;
+  thread_local std::unique_ptr<HmacSha256> hmac;
+  thread_local std::string digest;
+  if (!hmac || key_id != key_.id) {
+    hmac = std::make_unique<HmacSha256>(key_.secret);
+    key_id = key_.id;
+  }
+  hmac->hex(value, digest);
+  std::string out = "ps-";
+  out.append(digest, 0, 32);
+  return out;
 }
 
 void RequestPrivacy::write(const BoundRequest& request, std::string& out,
@@ -137,18 +149,18 @@ void RequestPrivacy::write(const BoundRequest& request, std::string& out,
 
 void RequestPrivacy::write_fields(const BoundRequest& r, const std::vector<uint32_t>& fields,
                                   std::string& out, std::string& request_id) const {
+  // Positional: one element per field, in schema order (stored_request.hpp).
   const Schema& s = policy_.schema;
-  out += '{';
+  out += '[';
   bool first = true;
   for (uint32_t slot : fields) {
-    if (!r.present[slot]) continue;  // absent (only optional attributes may be)
-    const Attribute& a = s.attributes[slot];
-    Treatment t = treatment_[slot];
     if (!first) out += ',';
     first = false;
-    append_json_string(out, a.name);
-    out += ':';
-    if (a.type.kind == ValueType::kRecord) {
+    const Attribute& a = s.attributes[slot];
+    Treatment t = treatment_[slot];
+    if (!r.present[slot]) {
+      out += "null";  // absent (only optional attributes may be)
+    } else if (a.type.kind == ValueType::kRecord) {
       write_fields(r, a.children, out, request_id);  // a redacted record's leaves are redacted
     } else if (t == Treatment::kRedact) {
       write_placeholder(slot, out);
@@ -158,7 +170,7 @@ void RequestPrivacy::write_fields(const BoundRequest& r, const std::vector<uint3
     if (static_cast<int32_t>(slot) == s.request_id_slot && t != Treatment::kKeep)
       request_id = t == Treatment::kPseudonymize ? pseudonym(r.request_id) : std::string();
   }
-  out += '}';
+  out += ']';
 }
 
 void RequestPrivacy::write_value(const BoundRequest& r, uint32_t slot, std::string& out) const {
@@ -167,17 +179,13 @@ void RequestPrivacy::write_value(const BoundRequest& r, uint32_t slot, std::stri
   bool pseudo = treatment_[slot] == Treatment::kPseudonymize;
   switch (a.type.kind) {
     case ValueType::kBool:
-      out += v.num ? "true" : "false";
+      out += v.num ? '1' : '0';
       break;
     case ValueType::kInt:
     case ValueType::kDuration:
-      out += std::to_string(v.num);
-      break;
     case ValueType::kTimestamp:
-      append_json_string(out, format_timestamp(v.num));
-      break;
     case ValueType::kEnum:
-      append_json_string(out, policy_.schema.enums[a.type.enum_id][static_cast<size_t>(v.num)]);
+      out += std::to_string(v.num);
       break;
     case ValueType::kString:
       append_json_string(out, pseudo ? pseudonym(v.text) : v.text);
@@ -185,8 +193,8 @@ void RequestPrivacy::write_value(const BoundRequest& r, uint32_t slot, std::stri
     case ValueType::kSet: {
       // Members sorted by text: a set has no order, and this makes the stored form canonical.
       const SetValue& sv = r.sets[v.set];
-      std::vector<std::string> members;
-      members.reserve(sv.symbols.size() + sv.others.size());
+      thread_local std::vector<std::string> members;
+      members.clear();
       for (int32_t sym : sv.symbols) members.emplace_back(symbol_texts_[static_cast<size_t>(sym)]);
       for (std::string_view o : sv.others) members.emplace_back(o);
       if (pseudo)
@@ -208,27 +216,16 @@ void RequestPrivacy::write_value(const BoundRequest& r, uint32_t slot, std::stri
 }
 
 void RequestPrivacy::write_placeholder(uint32_t slot, std::string& out) const {
-  const Attribute& a = policy_.schema.attributes[slot];
-  switch (a.type.kind) {
-    case ValueType::kBool:
-      out += "false";
-      break;
-    case ValueType::kInt:
-    case ValueType::kDuration:
-      out += '0';
-      break;
-    case ValueType::kTimestamp:
-      append_json_string(out, format_timestamp(0));
-      break;
-    case ValueType::kEnum:
-      append_json_string(out, policy_.schema.enums[a.type.enum_id].front());
+  switch (policy_.schema.attributes[slot].type.kind) {
+    case ValueType::kString:
+      out += "\"\"";
       break;
     case ValueType::kSet:
       out += "[]";
       break;
-    default:  // strings (records never get here: their leaves do)
-      out += "\"\"";
-      break;
+    default:
+      out += '0';
+      break;  // false, 0, the first enum value, the epoch
   }
 }
 

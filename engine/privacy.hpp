@@ -9,7 +9,7 @@
 //   other type a value cannot keep its type, so it is redacted instead.
 // - `@redact` values are dropped; only their presence is kept: a present
 //   value is stored as its type's zero value ("", 0, false, the first enum
-//   value, the epoch, []), an absent one stays absent. So the stored request
+//   value, the epoch, []), an absent one stays absent (null). So the stored request
 //   still binds, and a rule that only tests `is present` / `is missing`
 //   replays exactly.
 //
@@ -53,8 +53,9 @@ LogKey load_log_key(const LogKeySource& source);
 LogKey log_key_from_secret(std::string secret);
 LogKey insecure_dev_log_key();
 
-// Writes a bound request as the log stores it: canonical JSON (schema order,
-// no whitespace, absent attributes omitted) with the privacy rules above.
+// Writes a bound request as the log stores it: the positional form of
+// stored_request.hpp, with the privacy rules above. Canonical: one request
+// has one stored form.
 // Immutable once built: share it between threads. The policy must outlive it.
 class RequestPrivacy {
  public:

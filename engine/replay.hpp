@@ -24,7 +24,11 @@ namespace ethos {
 struct ReplayOptions {
   LogFilter filter;
   const Bundle* against = nullptr;  // null: each decision's own recorded bundle
+  // Called now and then from the calling thread.
   std::function<void(uint64_t done, uint64_t total)> progress;
+  // Rows are split by position among this many threads, each with its own
+  // read connection (0: one per core, at most 8; small logs use one).
+  size_t threads = 0;
 };
 
 // A decision that did not reproduce under its own bundle.
@@ -40,6 +44,7 @@ struct ReplayDifference {
 // A decision that a candidate bundle would decide differently.
 struct ImpactChange {
   std::string decision_id;
+  int64_t seq = 0;
   std::string request_id;
   int64_t time = 0;
   std::string from, to;            // outcomes

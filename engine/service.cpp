@@ -2,7 +2,6 @@
 
 #include <unistd.h>
 
-#include <simdjson.h>
 #include <algorithm>
 #include <cctype>
 #include <charconv>
@@ -13,6 +12,7 @@
 #include "hash.hpp"
 #include "log_entry.hpp"
 #include "replay.hpp"
+#include "stored_request.hpp"
 
 namespace ethos {
 
@@ -49,46 +49,82 @@ std::string format_millis(int64_t ms) {
 
 bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 
-// The elements of a JSON array that simdjson has already validated: slices
-// of `text`, split at the top-level commas (strings respected).
-std::vector<std::string_view> split_array(std::string_view text) {
-  std::vector<std::string_view> out;
+// Splits a JSON array (a batch) into the texts of its elements. Checks the
+// array's own punctuation: a comma between elements, the closing `]`, nothing
+// after it. Each element's text is checked when it is bound. On failure
+// `error` says what is wrong (with the byte offset) and false is returned.
+bool split_batch(std::string_view text, std::vector<std::string_view>& out, std::string& error) {
   size_t i = text.find('[') + 1;
-  size_t start = std::string_view::npos;
-  int depth = 0;
-  bool in_string = false;
-  auto end_item = [&](size_t end) {
-    if (start == std::string_view::npos) return;
-    while (end > start && is_space(text[end - 1])) --end;
-    out.push_back(text.substr(start, end - start));
-    start = std::string_view::npos;
+  auto skip_space = [&] {
+    while (i < text.size() && is_space(text[i])) ++i;
   };
-  for (; i < text.size(); ++i) {
-    char c = text[i];
-    if (in_string) {
-      if (c == '\\')
+  auto fail = [&](std::string what) {
+    error = "malformed JSON: " + what + " at byte " + std::to_string(i);
+    return false;
+  };
+  skip_space();
+  if (i < text.size() && text[i] == ']') {
+    ++i;
+  } else {
+    for (;;) {
+      skip_space();
+      if (i >= text.size()) return fail("the batch ends before its `]`");
+      size_t start = i;
+      char first = text[i];
+      if (first == '{' || first == '[') {
+        int depth = 0;
+        bool in_string = false;
+        for (; i < text.size(); ++i) {
+          char c = text[i];
+          if (in_string) {
+            if (c == '\\')
+              ++i;
+            else if (c == '"')
+              in_string = false;
+          } else if (c == '"') {
+            in_string = true;
+          } else if (c == '{' || c == '[') {
+            ++depth;
+          } else if ((c == '}' || c == ']') && --depth == 0) {
+            ++i;
+            break;
+          }
+        }
+        if (depth != 0) {
+          i = text.size();
+          return fail("the batch ends inside request " + std::to_string(out.size()));
+        }
+      } else if (first == '"') {
+        bool closed = false;
+        for (++i; i < text.size() && !closed; ++i) {
+          if (text[i] == '\\')
+            ++i;
+          else if (text[i] == '"')
+            closed = true;
+        }
+        if (!closed) return fail("the batch ends inside a string");
+      } else {
+        // A scalar: the binder will say that a request is an object.
+        while (i < text.size() && text[i] != ',' && text[i] != ']' && !is_space(text[i])) ++i;
+      }
+      if (i == start) return fail("expected a request");
+      out.push_back(text.substr(start, i - start));
+      skip_space();
+      if (i >= text.size()) return fail("the batch ends before its `]`");
+      if (text[i] == ',') {
         ++i;
-      else if (c == '"')
-        in_string = false;
-      continue;
-    }
-    if (depth == 0 && start == std::string_view::npos && !is_space(c) && c != ',' && c != ']')
-      start = i;
-    if (c == '"') {
-      in_string = true;
-    } else if (c == '{' || c == '[') {
-      ++depth;
-    } else if (c == '}' || c == ']') {
-      if (depth == 0) {
-        end_item(i);
+        continue;
+      }
+      if (text[i] == ']') {
+        ++i;
         break;
       }
-      --depth;
-    } else if (c == ',' && depth == 0) {
-      end_item(i);
+      return fail("expected `,` or `]` after request " + std::to_string(out.size() - 1));
     }
   }
-  return out;
+  skip_space();
+  if (i != text.size()) return fail("unexpected text after the batch's `]`");
+  return true;
 }
 
 void append_raw_or(std::string& out, std::string_view raw, std::string_view fallback) {
@@ -247,17 +283,9 @@ DecideResult Session::decide(std::string_view body, const DecideOptions& options
   bool batch = body[first] == '[';
   items_.clear();
   if (batch) {
-    simdjson::dom::parser parser;
-    simdjson::padded_string padded(body);
-    auto doc = parser.parse(padded);
-    if (doc.error()) {
-      // The binder says where the text goes wrong.
-      BindError e;
-      if (bound_.empty()) bound_.emplace_back();
-      if (!binder_->bind(body, bound_[0], e)) return fail(bind_error(e, -1));
-      return fail(error_reply(ErrorCode::kMalformedJson, "malformed JSON", "$"));
-    }
-    items_ = split_array(body);
+    std::string error;
+    if (!split_batch(body, items_, error))
+      return fail(error_reply(ErrorCode::kMalformedJson, error, "$"));
     if (items_.empty())
       return fail(
           error_reply(ErrorCode::kInvalidRequest, "a batch holds at least one request", "$"));
@@ -516,7 +544,14 @@ Reply Service::decision(std::string_view id) const {
     out = R"({"decision":)";
     sb->writer->write(d, fmt, out);
     out += R"(,"request":)";
-    append_raw_or(out, e->request, "null");
+    // The log keeps the request positionally (stored_request.hpp): spell it out.
+    std::string request;
+    try {
+      request = expand_stored_request(sb->bundle.policy->schema, e->request);
+    } catch (const std::exception&) {
+      request = e->request;
+    }
+    append_raw_or(out, request, "null");
     out += R"(,"seq":)" + std::to_string(e->seq);
     out += R"(,"recorded_at":")" + format_millis(e->recorded_at) + '"';
     out += R"(,"prev_hash":")" + e->prev_hash + '"';

@@ -92,8 +92,10 @@ std::vector<std::string> missing_paths(const Policy& p, const Decision& d) {
 }
 
 std::string source_dir() {
+  // Absolute, so that a symlink or a child process started elsewhere still finds it.
+  // ctest runs every test from the source directory.
   const char* s = std::getenv("ETHOS_SOURCE_DIR");
-  return s ? s : ".";
+  return std::filesystem::absolute(s ? s : ".").lexically_normal().string();
 }
 
 std::string temp_dir() {
@@ -125,7 +127,9 @@ RunResult run_ethos(const std::vector<std::string>& args, const std::string& std
     argv.push_back(const_cast<char*>(bin));
     for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
     argv.push_back(nullptr);
-    if (!freopen(in.c_str(), "r", stdin) || !freopen(out.c_str(), "w", stdout) || !freopen(err.c_str(), "w", stderr)) _exit(127);
+    if (!freopen(in.c_str(), "r", stdin) || !freopen(out.c_str(), "w", stdout) ||
+        !freopen(err.c_str(), "w", stderr))
+      _exit(127);
     execv(bin, argv.data());
     _exit(127);
   }

@@ -283,6 +283,12 @@ TEST_CASE("bad input gets a 4xx that names the problem, and the server keeps ser
     CHECK(e["path"] == "$");
     error_of(s.post("/v1/decide", "", s.decider, ""), 400, "malformed_json");
     error_of(s.post("/v1/decide", "[{\"a\":1},", s.decider), 400, "malformed_json");
+    error_of(s.post("/v1/decide", "[" + good + " " + good + "]", s.decider), 400, "malformed_json");
+    error_of(s.post("/v1/decide", "[" + good + "] x", s.decider), 400, "malformed_json");
+    CHECK(error_of(s.post("/v1/decide", "[" + good + ", 7]", s.decider), 400,
+                   "invalid_request")["path"] == "$[1]");
+    CHECK(error_of(s.post("/v1/decide", "[" + good + ", {\"time\": }]", s.decider), 400,
+                   "malformed_json")["path"] == "$[1]");
     error_of(s.post("/v1/decide", "42", s.decider), 400, "invalid_request");
   }
   SECTION("wrong types, values outside an enum, unknown and missing fields") {

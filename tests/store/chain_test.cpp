@@ -53,12 +53,12 @@ TEST_CASE("one byte altered in the file is reported as an altered decision with 
   RecordedLog r;
   make_log(r);
   std::string bytes = slurp_file(r.path);
-  // The request of the sixth decision holds its own request id.
-  const std::string marker = R"("request_id":"r-5")";
+  // The stored request of the sixth decision starts with its own request id.
+  const std::string marker = R"(["r-5")";
   size_t at = bytes.find(marker);
   REQUIRE(at != std::string::npos);
   REQUIRE(bytes.find(marker, at + 1) == std::string::npos);
-  bytes[at + marker.size() - 2] = '6';
+  bytes[at + marker.size() - 2] = '6';  // "r-5" -> "r-6"
   std::ofstream(r.path, std::ios::binary | std::ios::trunc) << bytes;
   auto v = verify(r.path);
   REQUIRE_FALSE(v.ok());

@@ -228,3 +228,45 @@ TEST_CASE("ethos eval --record, log, show, verify and replay work end to end") {
   CHECK(j["mode"] == "against");
   std::filesystem::remove_all(dir);
 }
+
+TEST_CASE(
+    "a candidate whose schema differs gets the stored requests spelled out and bound as requests") {
+  std::string dir = temp_dir(), path = log_path(dir);
+  auto b = store_bundle();
+  {
+    DecisionLog log(path, writer_options());
+    record_run(log, *b, 12);
+  }
+  auto with_schema = [&](const std::string& extra_field) {
+    std::string schema = kTestSchema;
+    schema.insert(schema.find("  risk: {"), extra_field);
+    Diagnostics diags;
+    auto c = std::make_shared<Bundle>(
+        load_bundle_texts({{"schema.ethos", schema}, {"policy.ethos", kStorePolicy}}, diags));
+    INFO(render_all(c->sources, diags));
+    REQUIRE(c->policy);
+    return c;
+  };
+  DecisionLog log(path, reader());
+  {
+    // A new optional fact: every recorded request still binds; nothing changes.
+    auto c = with_schema("  tool: { name: string? }?\n");
+    ReplayOptions o;
+    o.against = c.get();
+    auto r = replay(log, o);
+    CHECK(r.replayed == 12);
+    CHECK(r.reproduced == 12);
+    CHECK(r.not_bound == 0);
+  }
+  {
+    // A new required fact: the recorded requests lack it.
+    auto c = with_schema("  tool: { name: string }\n");
+    ReplayOptions o;
+    o.against = c.get();
+    auto r = replay(log, o);
+    CHECK(r.not_bound == 12);
+    REQUIRE_FALSE(r.not_bound_examples.empty());
+    CHECK_THAT(r.not_bound_examples[0].second, Contains("tool"));
+  }
+  std::filesystem::remove_all(dir);
+}

@@ -5,6 +5,7 @@
 #include "check.hpp"
 #include "cli.hpp"
 #include "log_cli.hpp"
+#include "stored_request.hpp"
 
 namespace ethos::cli {
 
@@ -16,14 +17,14 @@ bool parse_time_bound(const std::string& text, bool end_of_day, int64_t& out) {
   return true;
 }
 
-nlohmann::json pairs(const std::string& stored, const char* first, const char* second) {
-  nlohmann::json out = nlohmann::json::array();
-  for (const auto& p : nlohmann::json::parse(stored))
+nlohmann::ordered_json pairs(const std::string& stored, const char* first, const char* second) {
+  nlohmann::ordered_json out = nlohmann::ordered_json::array();
+  for (const auto& p : nlohmann::ordered_json::parse(stored))
     out.push_back({{first, p.at(0)}, {second, p.at(1)}});
   return out;
 }
 
-nlohmann::json entry_json(const LogEntry& e) {
+nlohmann::ordered_json entry_json(const LogEntry& e) {
   return {{"decision_id", e.id},
           {"seq", e.seq},
           {"request_id", e.request_id},
@@ -31,11 +32,11 @@ nlohmann::json entry_json(const LogEntry& e) {
           {"recorded_at", format_millis(e.recorded_at)},
           {"outcome", e.decision.outcome},
           {"bundle", e.bundle},
-          {"reasons", nlohmann::json::parse(e.decision.reasons)},
+          {"reasons", nlohmann::ordered_json::parse(e.decision.reasons)},
           {"obligations", pairs(e.decision.obligations, "id", "rule")},
-          {"advice", nlohmann::json::parse(e.decision.advice)},
+          {"advice", nlohmann::ordered_json::parse(e.decision.advice)},
           {"overridden", pairs(e.decision.overridden, "rule", "by")},
-          {"missing_facts", nlohmann::json::parse(e.decision.missing_facts)}};
+          {"missing_facts", nlohmann::ordered_json::parse(e.decision.missing_facts)}};
 }
 
 std::string first_reason(const LogEntry& e) {
@@ -166,14 +167,21 @@ void add_show(CLI::App& app) {
         problem = ex.what();
       }
     }
-    nlohmann::json request = nlohmann::json::parse(e->request, nullptr, false);
+    // The stored request is positional (stored_request.hpp): spell it out with its schema.
+    nlohmann::ordered_json request;
+    try {
+      request = nlohmann::ordered_json::parse(
+          b.policy ? expand_stored_request(b.policy->schema, e->request) : e->request);
+    } catch (const std::exception&) {
+      request = e->request;
+    }
     if (opts->json) {
-      nlohmann::json j;
+      nlohmann::ordered_json j;
       if (d) {
         DecisionFormat fmt;
         fmt.decision_id = e->id;
         fmt.bundle_hash = e->bundle;
-        j["decision"] = nlohmann::json::parse(decision_json(*b.policy, *d, fmt));
+        j["decision"] = nlohmann::ordered_json::parse(decision_json(*b.policy, *d, fmt));
       } else {
         j["decision"] = entry_json(*e);
         j["problem"] = problem;

@@ -6,6 +6,7 @@
 
 #include <arpa/inet.h>
 #include <httplib.h>
+#include <pthread.h>
 #include <signal.h>
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
@@ -38,7 +39,10 @@ class BoundedPool final : public httplib::TaskQueue {
  public:
   BoundedPool(size_t threads, size_t max_queued) : max_queued_(std::max<size_t>(max_queued, 1)) {
     for (size_t i = 0; i < std::max<size_t>(threads, 1); ++i)
-      workers_.emplace_back([this] { work(); });
+      workers_.emplace_back([this] {
+        pthread_setname_np(pthread_self(), "ethos-http");
+        work();
+      });
   }
   ~BoundedPool() override = default;
 
@@ -554,6 +558,7 @@ int run_http_service(Service& service, const HttpOptions& options) {
   std::atomic<bool> listening_done{false};
   httplib::Server* server = svr.get();
   std::thread signals([&] {
+    pthread_setname_np(pthread_self(), "ethos-signals");
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGTERM);
