@@ -11,6 +11,7 @@
 #include "check.hpp"
 #include "hash.hpp"
 #include "log_entry.hpp"
+#include "remedies.hpp"
 #include "replay.hpp"
 #include "stored_request.hpp"
 
@@ -343,6 +344,15 @@ DecideResult Session::decide(std::string_view body, const DecideOptions& options
     }
     if (k) out += ',';
     sb.writer->write(decisions_[k], fmt, out);
+    if (options.remedies) {
+      // One more member before the decision's closing brace.
+      RemedySearch found = find_remedies(sb.bundle.policy, items_[k], decisions_[k]);
+      out.pop_back();
+      out += R"(,"remedies":)";
+      out += remedies_json(*sb.bundle.policy, found);
+      if (found.cut_short) out += R"(,"remedies_cut_short":true)";
+      out += '}';
+    }
     result.decided[k].decision_id = fmt.decision_id;
     result.decided[k].outcome = decisions_[k].outcome;
   }

@@ -82,6 +82,10 @@ struct ServiceBundle {
 
 struct DecideOptions {
   std::optional<TraceMode> trace;  // default: ServiceOptions::trace
+  // Each decision carries `remedies` (remedies.hpp): the smallest changes of
+  // facts that would make it a permit, each verified; `remedies_cut_short`
+  // when the search's time budget ran out. Costs a search per deny/escalate.
+  bool remedies = false;
 };
 
 struct DecideResult {

@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <chrono>
@@ -187,6 +188,39 @@ TEST_CASE("a batch is decided in order, one decision per request, each recorded"
   error_of(s.post("/v1/decide", "[]", s.decider), 400, "invalid_request");
   json list = body_of(s.get("/v1/decisions", s.auditor));
   CHECK(list["decisions"].size() == 2);
+}
+
+TEST_CASE("decide?remedies=true carries remedies that, applied, are decided as permits",
+          "[serve][remedies]") {
+  ServeProcess s;
+  std::string request = example_request(kDenyExample);
+  json plain = body_of(s.post("/v1/decide", request, s.decider));
+  CHECK(!plain.contains("remedies"));
+  json d = body_of(s.post("/v1/decide?remedies=true&trace=none", request, s.decider));
+  CHECK(d["outcome"] == "deny");
+  REQUIRE(d["remedies"].is_array());
+  REQUIRE(!d["remedies"].empty());
+  CHECK(d["remedies"].size() <= 5);
+  for (const auto& remedy : d["remedies"]) {
+    CHECK(remedy["outcome"] == "permit");
+    REQUIRE(!remedy["changes"].empty());
+    CHECK(remedy["changes"].size() <= 3);
+    // Apply the changes to the request and ask the server again.
+    json changed = json::parse(request);
+    for (const auto& c : remedy["changes"]) {
+      std::string pointer = "/" + c["fact"].get<std::string>();
+      std::replace(pointer.begin(), pointer.end(), '.', '/');
+      changed[json::json_pointer(pointer)] = c["to"];
+    }
+    json again = body_of(s.post("/v1/decide?trace=none", changed.dump(), s.decider));
+    INFO(remedy.dump());
+    CHECK(again["outcome"] == "permit");
+  }
+  json permit =
+      body_of(s.post("/v1/decide?remedies=true", example_request(kPermitExample), s.decider));
+  CHECK(permit["outcome"] == "permit");
+  CHECK(permit["remedies"] == json::array());
+  error_of(s.post("/v1/decide?remedies=yes", request, s.decider), 400, "bad_query");
 }
 
 TEST_CASE("each role may call its own endpoints and no others", "[serve][auth]") {

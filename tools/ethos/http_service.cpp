@@ -353,9 +353,17 @@ class HttpService {
   Reply decide(const httplib::Request& req) {
     DecideOptions opts;
     for (const auto& [key, value] : req.params) {
+      if (key == "remedies") {
+        if (value != "true" && value != "false")
+          return error_reply(ErrorCode::kBadQuery,
+                             "`remedies` is true or false, got `" + value + "`", "query.remedies");
+        opts.remedies = value == "true";
+        continue;
+      }
       if (key != "trace")
         return error_reply(ErrorCode::kBadQuery,
-                           "unknown query parameter `" + key + "`; expected trace", "query." + key);
+                           "unknown query parameter `" + key + "`; expected trace or remedies",
+                           "query." + key);
       if (value == "full")
         opts.trace = TraceMode::kFull;
       else if (value == "compact")
