@@ -21,7 +21,8 @@ size_t edit_distance(std::string_view a, std::string_view b) {
   for (size_t i = 1; i <= a.size(); ++i) {
     cur[0] = i;
     for (size_t j = 1; j <= b.size(); ++j)
-      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      cur[j] =
+          std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
     std::swap(prev, cur);
   }
   return prev[b.size()];
@@ -92,8 +93,8 @@ bool parse_timestamp(std::string_view s, int64_t& out) {
       if (p + 1 != s.size()) return false;
     } else if (s[p] == '+' || s[p] == '-') {
       int oh, om;
-      if (p + 6 != s.size() || !digits(s, p + 1, 2, oh) || s[p + 3] != ':' || !digits(s, p + 4, 2, om) ||
-          oh > 23 || om > 59)
+      if (p + 6 != s.size() || !digits(s, p + 1, 2, oh) || s[p + 3] != ':' ||
+          !digits(s, p + 4, 2, om) || oh > 23 || om > 59)
         return false;
       offset = (oh * 3600 + om * 60) * (s[p] == '+' ? 1 : -1);
     } else {
@@ -120,9 +121,9 @@ std::string format_timestamp(int64_t seconds) {
   const unsigned m = mp < 10 ? mp + 3 : mp - 9;
   y += m <= 2;
   char buf[96];  // large enough for any int64 fields, so nothing is truncated
-  std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02lld:%02lld:%02lldZ", static_cast<long long>(y), m, d,
-                static_cast<long long>(secs / 3600), static_cast<long long>(secs / 60 % 60),
-                static_cast<long long>(secs % 60));
+  std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02lld:%02lld:%02lldZ",
+                static_cast<long long>(y), m, d, static_cast<long long>(secs / 3600),
+                static_cast<long long>(secs / 60 % 60), static_cast<long long>(secs % 60));
   return buf;
 }
 
@@ -133,22 +134,34 @@ bool parse_duration(std::string_view s, int64_t& out) {
   if (ec != std::errc() || p != s.data() + s.size() - 1 || n < 0) return false;
   switch (s.back()) {
     // Seconds beyond 64 bits are no duration (never a wrapped one).
-    case 'w': return !__builtin_mul_overflow(n, int64_t{7 * 86400}, &out);
-    case 'd': return !__builtin_mul_overflow(n, int64_t{86400}, &out);
-    case 'h': return !__builtin_mul_overflow(n, int64_t{3600}, &out);
-    case 'm': return !__builtin_mul_overflow(n, int64_t{60}, &out);
-    case 's': out = n; return true;
-    default: return false;
+    case 'w':
+      return !__builtin_mul_overflow(n, int64_t{7 * 86400}, &out);
+    case 'd':
+      return !__builtin_mul_overflow(n, int64_t{86400}, &out);
+    case 'h':
+      return !__builtin_mul_overflow(n, int64_t{3600}, &out);
+    case 'm':
+      return !__builtin_mul_overflow(n, int64_t{60}, &out);
+    case 's':
+      out = n;
+      return true;
+    default:
+      return false;
   }
 }
 
 const char* effect_name(Effect e) {
   switch (e) {
-    case Effect::kPermit: return "permit";
-    case Effect::kForbid: return "forbid";
-    case Effect::kEscalate: return "escalate";
-    case Effect::kAdvise: return "advise";
-    case Effect::kRequire: return "require";
+    case Effect::kPermit:
+      return "permit";
+    case Effect::kForbid:
+      return "forbid";
+    case Effect::kEscalate:
+      return "escalate";
+    case Effect::kAdvise:
+      return "advise";
+    case Effect::kRequire:
+      return "require";
   }
   return "?";
 }
@@ -172,15 +185,24 @@ const Rule* Policy::find_rule(std::string_view id) const {
 
 std::string type_name(const Type& t, const Schema& schema) {
   switch (t.kind) {
-    case ValueType::kBool: return "bool";
-    case ValueType::kInt: return "int";
-    case ValueType::kString: return "string";
-    case ValueType::kTimestamp: return "timestamp";
-    case ValueType::kDuration: return "duration";
-    case ValueType::kSet: return "set<string>";
-    case ValueType::kRecord: return "record";
-    case ValueType::kList: return "list";
-    case ValueType::kError: return "<error>";
+    case ValueType::kBool:
+      return "bool";
+    case ValueType::kInt:
+      return "int";
+    case ValueType::kString:
+      return "string";
+    case ValueType::kTimestamp:
+      return "timestamp";
+    case ValueType::kDuration:
+      return "duration";
+    case ValueType::kSet:
+      return "set<string>";
+    case ValueType::kRecord:
+      return "record";
+    case ValueType::kList:
+      return "list";
+    case ValueType::kError:
+      return "<error>";
     case ValueType::kEnum: {
       std::string s = "enum {";
       const auto& vals = schema.enums[t.enum_id];
@@ -193,7 +215,8 @@ std::string type_name(const Type& t, const Schema& schema) {
 
 namespace {
 
-const std::vector<std::string> kConcerns = {"standards", "privacy", "consent", "agency", "bias", "safety"};
+const std::vector<std::string> kConcerns = {"standards", "privacy", "consent",
+                                            "agency",    "bias",    "safety"};
 const std::vector<std::string> kSeverities = {"low", "medium", "high", "critical"};
 const std::vector<std::string> kConfidences = {"verified", "secondary", "unverified"};
 const std::vector<std::string> kAnnotations = {"fixed", "pseudonymize", "redact"};
@@ -245,7 +268,11 @@ class Checker {
       for (const auto& d : f.declarations)
         if (d.kind == ast::DeclKind::kSchema) {
           if (found) {
-            Diagnostic diag{Severity::kError, d.schema->name.span, "a bundle has one schema; this is a second one", "", {}};
+            Diagnostic diag{Severity::kError,
+                            d.schema->name.span,
+                            "a bundle has one schema; this is a second one",
+                            "",
+                            {}};
             diag.notes.push_back({found->name.span, "the first schema is here"});
             diags_.add(std::move(diag));
             continue;
@@ -265,9 +292,9 @@ class Checker {
       auto it = p_->schema.by_path.find(name);
       if (it == p_->schema.by_path.end() || p_->schema.attributes[it->second].type.kind != t ||
           p_->schema.attributes[it->second].optional) {
-        diags_.error(found->name.span,
-                     std::string("the schema must declare `") + name + ": " +
-                         (t == ValueType::kString ? "string" : "timestamp") + "` (required)");
+        diags_.error(found->name.span, std::string("the schema must declare `") + name + ": " +
+                                           (t == ValueType::kString ? "string" : "timestamp") +
+                                           "` (required)");
         return -1;
       }
       return static_cast<int32_t>(it->second);
@@ -281,7 +308,10 @@ class Checker {
     std::set<std::string> seen;
     for (const auto& f : record.fields) {
       if (!seen.insert(f.name).second) {
-        diags_.error(f.span, "duplicate field " + quoted(f.name) + (prefix.empty() ? "" : " in `" + prefix.substr(0, prefix.size() - 1) + "`"));
+        diags_.error(
+            f.span,
+            "duplicate field " + quoted(f.name) +
+                (prefix.empty() ? "" : " in `" + prefix.substr(0, prefix.size() - 1) + "`"));
         continue;
       }
       Attribute a;
@@ -292,21 +322,27 @@ class Checker {
       a.parent = parent;
       a.span = f.span;
       for (const auto& an : f.annotations) {
-        if (an.name == "fixed") a.fixed = true;
-        else if (an.name == "pseudonymize") a.pseudonymize = true;
-        else if (an.name == "redact") a.redact = true;
+        if (an.name == "fixed")
+          a.fixed = true;
+        else if (an.name == "pseudonymize")
+          a.pseudonymize = true;
+        else if (an.name == "redact")
+          a.redact = true;
         else {
           std::string c = closest(an.name, kAnnotations);
           diags_.error(an.span, "unknown annotation `@" + an.name + "`",
-                       c.empty() ? "annotations are `@fixed`, `@pseudonymize` and `@redact`" : "did you mean `@" + c + "`?");
+                       c.empty() ? "annotations are `@fixed`, `@pseudonymize` and `@redact`"
+                                 : "did you mean `@" + c + "`?");
         }
       }
       a.type = schema_type(f.type);
       auto slot = static_cast<uint32_t>(p_->schema.attributes.size());
       p_->schema.attributes.push_back(a);
       p_->schema.by_path.emplace(a.path, slot);
-      if (parent < 0) p_->schema.top_level.push_back(slot);
-      else p_->schema.attributes[static_cast<size_t>(parent)].children.push_back(slot);
+      if (parent < 0)
+        p_->schema.top_level.push_back(slot);
+      else
+        p_->schema.attributes[static_cast<size_t>(parent)].children.push_back(slot);
       if (f.type.kind == ast::TypeKind::kRecord)
         add_fields(f.type, static_cast<int32_t>(slot), a.path + ".", a.may_be_absent);
     }
@@ -314,13 +350,20 @@ class Checker {
 
   Type schema_type(const ast::TypeExpr& t) {
     switch (t.kind) {
-      case ast::TypeKind::kBool: return {ValueType::kBool};
-      case ast::TypeKind::kInt: return {ValueType::kInt};
-      case ast::TypeKind::kString: return {ValueType::kString};
-      case ast::TypeKind::kTimestamp: return {ValueType::kTimestamp};
-      case ast::TypeKind::kDuration: return {ValueType::kDuration};
-      case ast::TypeKind::kSet: return {ValueType::kSet};
-      case ast::TypeKind::kRecord: return {ValueType::kRecord};
+      case ast::TypeKind::kBool:
+        return {ValueType::kBool};
+      case ast::TypeKind::kInt:
+        return {ValueType::kInt};
+      case ast::TypeKind::kString:
+        return {ValueType::kString};
+      case ast::TypeKind::kTimestamp:
+        return {ValueType::kTimestamp};
+      case ast::TypeKind::kDuration:
+        return {ValueType::kDuration};
+      case ast::TypeKind::kSet:
+        return {ValueType::kSet};
+      case ast::TypeKind::kRecord:
+        return {ValueType::kRecord};
       case ast::TypeKind::kEnum: {
         std::set<std::string> seen;
         for (size_t i = 0; i < t.enum_values.size(); ++i)
@@ -348,12 +391,19 @@ class Checker {
       int32_t module = -1;
       for (const auto& d : f.declarations) {
         switch (d.kind) {
-          case ast::DeclKind::kSchema: break;
-          case ast::DeclKind::kTest: tests_.push_back(d.test.get()); break;
+          case ast::DeclKind::kSchema:
+            break;
+          case ast::DeclKind::kTest:
+            tests_.push_back(d.test.get());
+            break;
           case ast::DeclKind::kModule: {
             const auto& m = *d.module;
             if (auto it = module_by_name_.find(m.name.text); it != module_by_name_.end()) {
-              Diagnostic diag{Severity::kError, m.name.span, "module " + quoted(m.name.text) + " is declared twice", "", {}};
+              Diagnostic diag{Severity::kError,
+                              m.name.span,
+                              "module " + quoted(m.name.text) + " is declared twice",
+                              "",
+                              {}};
               diag.notes.push_back({p_->modules[it->second].span, "first declared here"});
               diags_.add(std::move(diag));
             }
@@ -382,21 +432,24 @@ class Checker {
             auto m = static_cast<uint32_t>(module);
             if (d.kind == ast::DeclKind::kObligation) {
               const auto& o = *d.obligation;
-              if (auto it = p_->obligation_by_name.find(o.name.text); it != p_->obligation_by_name.end()) {
+              if (auto it = p_->obligation_by_name.find(o.name.text);
+                  it != p_->obligation_by_name.end()) {
                 duplicate("obligation", o.name, p_->obligations[it->second].span);
                 break;
               }
-              p_->obligation_by_name.emplace(o.name.text, static_cast<uint32_t>(p_->obligations.size()));
+              p_->obligation_by_name.emplace(o.name.text,
+                                             static_cast<uint32_t>(p_->obligations.size()));
               p_->obligations.push_back({o.name.text, o.text.text, o.name.span});
               obligation_used_.push_back(false);
               break;
             }
-            const ast::Located& name = d.kind == ast::DeclKind::kParam ? d.param->name
+            const ast::Located& name = d.kind == ast::DeclKind::kParam    ? d.param->name
                                        : d.kind == ast::DeclKind::kDefine ? d.define->name
                                                                           : d.rule->name;
             std::string id = p_->modules[m].name + "." + name.text;
             if (auto it = first_span.find(id); it != first_span.end()) {
-              duplicate(d.kind == ast::DeclKind::kRule ? "rule" : "name", {id, name.span}, it->second);
+              duplicate(d.kind == ast::DeclKind::kRule ? "rule" : "name", {id, name.span},
+                        it->second);
               break;
             }
             first_span.emplace(id, name.span);
@@ -438,16 +491,22 @@ class Checker {
   }
 
   void duplicate(const char* what, const ast::Located& name, Span first) {
-    Diagnostic diag{Severity::kError, name.span, std::string("duplicate ") + what + " " + quoted(name.text), "", {}};
+    Diagnostic diag{Severity::kError,
+                    name.span,
+                    std::string("duplicate ") + what + " " + quoted(name.text),
+                    "",
+                    {}};
     diag.notes.push_back({first, "first declared here"});
     diags_.add(std::move(diag));
   }
 
-  void check_word(const ast::Located& w, const std::vector<std::string>& allowed, const char* what) {
+  void check_word(const ast::Located& w, const std::vector<std::string>& allowed,
+                  const char* what) {
     if (std::find(allowed.begin(), allowed.end(), w.text) != allowed.end()) return;
     std::string c = closest(w.text, allowed);
     diags_.error(w.span, std::string("unknown ") + what + " " + quoted(w.text),
-                 c.empty() ? std::string(what) + " is one of " + one_of(allowed) : "did you mean " + quoted(c) + "?");
+                 c.empty() ? std::string(what) + " is one of " + one_of(allowed)
+                           : "did you mean " + quoted(c) + "?");
   }
 
   // ---- params ----
@@ -473,7 +532,8 @@ class Checker {
         Diagnostics od;
         auto e = parse_expression(override_sources, 0, od);
         if (!e) {
-          diags_.error(prm.span, "the value given for param " + quoted(prm.id) + " does not parse: " + quoted(it->second));
+          diags_.error(prm.span, "the value given for param " + quoted(prm.id) +
+                                     " does not parse: " + quoted(it->second));
         } else {
           override_expr = std::move(*e);
           override_expr.span = ap.value.span;  // report against the declaration
@@ -488,13 +548,15 @@ class Checker {
     }
     for (const auto& [id, text] : options_.params)
       if (!used_overrides_.count(id))
-        diags_.error(schema_span_, "--param names " + quoted(id) + ", which is not a param of this bundle");
+        diags_.error(schema_span_,
+                     "--param names " + quoted(id) + ", which is not a param of this bundle");
   }
 
   // A literal of the given type (params, test assignments).
   uint32_t lower_literal(const ast::Expr& e, const Type& t, const std::string& what) {
     auto bad = [&]() {
-      diags_.error(e.span, what + " has type " + quoted(type_name(t, p_->schema)) + ", but this value is not one");
+      diags_.error(e.span, what + " has type " + quoted(type_name(t, p_->schema)) +
+                               ", but this value is not one");
       return error_node();
     };
     switch (t.kind) {
@@ -516,7 +578,8 @@ class Checker {
         return constant(ValueType::kTimestamp, ts);
       }
       case ValueType::kEnum: {
-        std::string v = e.kind == ast::ExprKind::kName || e.kind == ast::ExprKind::kString ? e.text : "";
+        std::string v =
+            e.kind == ast::ExprKind::kName || e.kind == ast::ExprKind::kString ? e.text : "";
         int32_t idx = p_->schema.enum_index(t.enum_id, v);
         if (idx < 0) return bad();
         return constant(ValueType::kEnum, idx, t.enum_id);
@@ -527,7 +590,8 @@ class Checker {
           if (k.kind != ast::ExprKind::kString) return bad();
         return list_constant(e, ValueType::kString, 0);
       }
-      default: return bad();
+      default:
+        return bad();
     }
   }
 
@@ -551,6 +615,7 @@ class Checker {
   }
   int32_t intern(const std::string& s) {
     auto [it, inserted] = p_->symbols.emplace(s, static_cast<int32_t>(p_->symbols.size()));
+    if (inserted) p_->symbol_texts.push_back(s);
     return it->second;
   }
   uint32_t string_constant(const std::string& s) {
@@ -558,7 +623,6 @@ class Checker {
     n.op = IrOp::kConst;
     n.type = ValueType::kString;
     n.imm = intern(s);
-    n.str = s;
     return push(n);
   }
   uint32_t list_constant(const ast::Expr& e, ValueType elem, uint16_t enum_id) {
@@ -576,7 +640,8 @@ class Checker {
     // Sort symbols (texts follow) so membership is a binary search.
     std::vector<size_t> idx(cs.symbols.size());
     for (size_t i = 0; i < idx.size(); ++i) idx[i] = i;
-    std::sort(idx.begin(), idx.end(), [&](size_t a, size_t b) { return cs.symbols[a] < cs.symbols[b]; });
+    std::sort(idx.begin(), idx.end(),
+              [&](size_t a, size_t b) { return cs.symbols[a] < cs.symbols[b]; });
     ConstSet sorted;
     for (size_t i : idx) {
       sorted.symbols.push_back(cs.symbols[i]);
@@ -591,7 +656,8 @@ class Checker {
     n.b = enum_id;
     return push(n);
   }
-  uint32_t node2(IrOp op, ValueType result, uint32_t a, uint32_t b, ValueType operand = ValueType::kBool) {
+  uint32_t node2(IrOp op, ValueType result, uint32_t a, uint32_t b,
+                 ValueType operand = ValueType::kBool) {
     IrNode n;
     n.op = op;
     n.type = result;
@@ -623,15 +689,20 @@ class Checker {
   Resolved resolve(const std::string& text) const {
     const auto& scope = scopes_[cur_module_];
     if (text.find('.') == std::string::npos) {
-      if (auto it = scope.defines.find(text); it != scope.defines.end()) return {NameKind::kDefine, it->second};
-      if (auto it = scope.params.find(text); it != scope.params.end()) return {NameKind::kParam, it->second};
+      if (auto it = scope.defines.find(text); it != scope.defines.end())
+        return {NameKind::kDefine, it->second};
+      if (auto it = scope.params.find(text); it != scope.params.end())
+        return {NameKind::kParam, it->second};
     } else {
       size_t dot = text.find('.');
       std::string mod = text.substr(0, dot), rest = text.substr(dot + 1);
-      if (auto m = module_by_name_.find(mod); m != module_by_name_.end() && rest.find('.') == std::string::npos) {
+      if (auto m = module_by_name_.find(mod);
+          m != module_by_name_.end() && rest.find('.') == std::string::npos) {
         const auto& other = scopes_[m->second];
-        if (auto it = other.defines.find(rest); it != other.defines.end()) return {NameKind::kDefine, it->second};
-        if (auto it = other.params.find(rest); it != other.params.end()) return {NameKind::kParam, it->second};
+        if (auto it = other.defines.find(rest); it != other.defines.end())
+          return {NameKind::kDefine, it->second};
+        if (auto it = other.params.find(rest); it != other.params.end())
+          return {NameKind::kParam, it->second};
       }
     }
     if (auto it = p_->schema.by_path.find(text); it != p_->schema.by_path.end())
@@ -661,11 +732,16 @@ class Checker {
   // ---- expression lowering (typed) ----
   uint32_t lower(const ast::Expr& e) {
     switch (e.kind) {
-      case ast::ExprKind::kBool: return constant(ValueType::kBool, e.bool_value ? 1 : 0);
-      case ast::ExprKind::kInt: return constant(ValueType::kInt, e.int_value);
-      case ast::ExprKind::kDuration: return constant(ValueType::kDuration, e.int_value);
-      case ast::ExprKind::kString: return string_constant(e.text);
-      case ast::ExprKind::kNow: return node2(IrOp::kNow, ValueType::kTimestamp, 0, 0);
+      case ast::ExprKind::kBool:
+        return constant(ValueType::kBool, e.bool_value ? 1 : 0);
+      case ast::ExprKind::kInt:
+        return constant(ValueType::kInt, e.int_value);
+      case ast::ExprKind::kDuration:
+        return constant(ValueType::kDuration, e.int_value);
+      case ast::ExprKind::kString:
+        return string_constant(e.text);
+      case ast::ExprKind::kNow:
+        return node2(IrOp::kNow, ValueType::kTimestamp, 0, 0);
       case ast::ExprKind::kList: {
         for (const auto& k : e.kids)
           if (k.kind != ast::ExprKind::kString) {
@@ -674,8 +750,10 @@ class Checker {
           }
         return list_constant(e, ValueType::kString, 0);
       }
-      case ast::ExprKind::kName: return lower_name(e);
-      case ast::ExprKind::kCall: return lower_call(e);
+      case ast::ExprKind::kName:
+        return lower_name(e);
+      case ast::ExprKind::kCall:
+        return lower_call(e);
       case ast::ExprKind::kNot: {
         uint32_t a = lower_bool(e.kids[0], "`not`");
         return node2(IrOp::kNot, ValueType::kBool, a, 0);
@@ -683,32 +761,38 @@ class Checker {
       case ast::ExprKind::kAnd:
       case ast::ExprKind::kOr: {
         std::vector<uint32_t> ks;
-        for (const auto& k : e.kids) ks.push_back(lower_bool(k, e.kind == ast::ExprKind::kAnd ? "`and`" : "`or`"));
+        for (const auto& k : e.kids)
+          ks.push_back(lower_bool(k, e.kind == ast::ExprKind::kAnd ? "`and`" : "`or`"));
         auto start = static_cast<uint32_t>(p_->kids.size());
         p_->kids.insert(p_->kids.end(), ks.begin(), ks.end());
-        return node2(e.kind == ast::ExprKind::kAnd ? IrOp::kAnd : IrOp::kOr, ValueType::kBool, start,
-                     static_cast<uint32_t>(ks.size()));
+        return node2(e.kind == ast::ExprKind::kAnd ? IrOp::kAnd : IrOp::kOr, ValueType::kBool,
+                     start, static_cast<uint32_t>(ks.size()));
       }
       case ast::ExprKind::kIsPresent:
       case ast::ExprKind::kIsMissing: {
         const ast::Expr& x = e.kids[0];
         Resolved r = x.kind == ast::ExprKind::kName ? resolve(x.text) : Resolved{};
         if (r.kind != NameKind::kAttribute) {
-          if (x.kind == ast::ExprKind::kName && r.kind == NameKind::kNone) unknown_name(x);
-          else diags_.error(x.span, "`is present` and `is missing` apply to request attributes only");
+          if (x.kind == ast::ExprKind::kName && r.kind == NameKind::kNone)
+            unknown_name(x);
+          else
+            diags_.error(x.span, "`is present` and `is missing` apply to request attributes only");
           return error_node();
         }
         note_read(r.index);
         const Attribute& a = p_->schema.attributes[r.index];
         if (!a.may_be_absent)
-          diags_.warning(e.span, quoted(a.path) + " is required by the schema, so this is always " +
-                                     (e.kind == ast::ExprKind::kIsPresent ? "true" : "false"),
+          diags_.warning(e.span,
+                         quoted(a.path) + " is required by the schema, so this is always " +
+                             (e.kind == ast::ExprKind::kIsPresent ? "true" : "false"),
                          "mark it optional with `?` in the schema if requests may leave it out");
         return node2(e.kind == ast::ExprKind::kIsPresent ? IrOp::kIsPresent : IrOp::kIsMissing,
                      ValueType::kBool, r.index, 0);
       }
-      case ast::ExprKind::kArith: return lower_arith(e);
-      case ast::ExprKind::kCompare: return lower_compare(e);
+      case ast::ExprKind::kArith:
+        return lower_arith(e);
+      case ast::ExprKind::kCompare:
+        return lower_compare(e);
     }
     return error_node();
   }
@@ -729,8 +813,12 @@ class Checker {
   uint32_t lower_name(const ast::Expr& e) {
     Resolved r = resolve(e.text);
     switch (r.kind) {
-      case NameKind::kNone: unknown_name(e); return error_node();
-      case NameKind::kParam: param_used_[r.index] = true; return p_->params[r.index].value;
+      case NameKind::kNone:
+        unknown_name(e);
+        return error_node();
+      case NameKind::kParam:
+        param_used_[r.index] = true;
+        return p_->params[r.index].value;
       case NameKind::kDefine: {
         define_used_[r.index] = true;
         const Define& d = p_->defines[r.index];
@@ -765,15 +853,17 @@ class Checker {
   uint32_t lower_call(const ast::Expr& e) {
     if (e.text != "days_since") {
       std::string c = closest(e.text, kFunctions);
-      diags_.error(e.span, "unknown function " + quoted(e.text),
-                   c.empty() ? "the functions are `days_since(t)`" : "did you mean " + quoted(c) + "?");
+      diags_.error(
+          e.span, "unknown function " + quoted(e.text),
+          c.empty() ? "the functions are `days_since(t)`" : "did you mean " + quoted(c) + "?");
       return error_node();
     }
     uint32_t a = lower(e.kids[0]);
     Type t = type_of(a);
     if (t.kind == ValueType::kError) return error_node();
     if (t.kind != ValueType::kTimestamp) {
-      diags_.error(e.kids[0].span, "`days_since` takes a timestamp, found " + quoted(type_name(t, p_->schema)));
+      diags_.error(e.kids[0].span,
+                   "`days_since` takes a timestamp, found " + quoted(type_name(t, p_->schema)));
       return error_node();
     }
     return node2(IrOp::kDaysSince, ValueType::kInt, a, 0);
@@ -787,16 +877,26 @@ class Checker {
     IrOp op = e.op == ast::Op::kAdd ? IrOp::kAdd : e.op == ast::Op::kSub ? IrOp::kSub : IrOp::kMul;
     ValueType r = ValueType::kError;
     using V = ValueType;
-    if (ta.kind == V::kInt && tb.kind == V::kInt) r = V::kInt;
-    else if (op == IrOp::kMul && ((ta.kind == V::kInt && tb.kind == V::kDuration) || (ta.kind == V::kDuration && tb.kind == V::kInt))) r = V::kDuration;
-    else if (op != IrOp::kMul && ta.kind == V::kTimestamp && tb.kind == V::kDuration) r = V::kTimestamp;
-    else if (op == IrOp::kAdd && ta.kind == V::kDuration && tb.kind == V::kTimestamp) r = V::kTimestamp;
-    else if (op == IrOp::kSub && ta.kind == V::kTimestamp && tb.kind == V::kTimestamp) r = V::kDuration;
-    else if (op != IrOp::kMul && ta.kind == V::kDuration && tb.kind == V::kDuration) r = V::kDuration;
+    if (ta.kind == V::kInt && tb.kind == V::kInt)
+      r = V::kInt;
+    else if (op == IrOp::kMul && ((ta.kind == V::kInt && tb.kind == V::kDuration) ||
+                                  (ta.kind == V::kDuration && tb.kind == V::kInt)))
+      r = V::kDuration;
+    else if (op != IrOp::kMul && ta.kind == V::kTimestamp && tb.kind == V::kDuration)
+      r = V::kTimestamp;
+    else if (op == IrOp::kAdd && ta.kind == V::kDuration && tb.kind == V::kTimestamp)
+      r = V::kTimestamp;
+    else if (op == IrOp::kSub && ta.kind == V::kTimestamp && tb.kind == V::kTimestamp)
+      r = V::kDuration;
+    else if (op != IrOp::kMul && ta.kind == V::kDuration && tb.kind == V::kDuration)
+      r = V::kDuration;
     if (r == V::kError) {
-      diags_.error(e.span, std::string("cannot apply `") + ast::op_text(e.op) + "` to " +
-                               quoted(type_name(ta, p_->schema)) + " and " + quoted(type_name(tb, p_->schema)),
-                   ta.kind == V::kTimestamp && tb.kind == V::kInt ? "write a duration such as `30 days`" : "");
+      diags_.error(
+          e.span,
+          std::string("cannot apply `") + ast::op_text(e.op) + "` to " +
+              quoted(type_name(ta, p_->schema)) + " and " + quoted(type_name(tb, p_->schema)),
+          ta.kind == V::kTimestamp && tb.kind == V::kInt ? "write a duration such as `30 days`"
+                                                         : "");
       return error_node();
     }
     return node2(op, r, a, b, ta.kind);
@@ -804,14 +904,16 @@ class Checker {
 
   // An operand that may be a bare enum value, given the other side's type.
   uint32_t lower_against(const ast::Expr& e, const Type& other) {
-    if (other.kind == ValueType::kEnum && (e.kind == ast::ExprKind::kName || e.kind == ast::ExprKind::kString) &&
+    if (other.kind == ValueType::kEnum &&
+        (e.kind == ast::ExprKind::kName || e.kind == ast::ExprKind::kString) &&
         e.text.find('.') == std::string::npos) {
       int32_t idx = p_->schema.enum_index(other.enum_id, e.text);
       if (idx >= 0 && (e.kind == ast::ExprKind::kString || resolve(e.text).kind == NameKind::kNone))
         return constant(ValueType::kEnum, idx, other.enum_id);
       if (resolve(e.text).kind == NameKind::kNone || e.kind == ast::ExprKind::kString) {
         std::string c = closest(e.text, p_->schema.enums[other.enum_id]);
-        diags_.error(e.span, quoted(e.text) + " is not a value of " + quoted(type_name(other, p_->schema)),
+        diags_.error(e.span,
+                     quoted(e.text) + " is not a value of " + quoted(type_name(other, p_->schema)),
                      c.empty() ? "" : "did you mean " + quoted(c) + "?");
         return error_node();
       }
@@ -819,25 +921,33 @@ class Checker {
     if (other.kind == ValueType::kTimestamp && e.kind == ast::ExprKind::kString) {
       int64_t ts;
       if (parse_timestamp(e.text, ts)) return constant(ValueType::kTimestamp, ts);
-      diags_.error(e.span, quoted(e.text) + " is not a timestamp", "write `\"2026-11-26\"` or `\"2026-11-26T10:15:00Z\"`");
+      diags_.error(e.span, quoted(e.text) + " is not a timestamp",
+                   "write `\"2026-11-26\"` or `\"2026-11-26T10:15:00Z\"`");
       return error_node();
     }
     if (e.kind == ast::ExprKind::kList) {
-      ValueType elem = other.kind == ValueType::kEnum ? ValueType::kEnum
+      ValueType elem = other.kind == ValueType::kEnum  ? ValueType::kEnum
                        : other.kind == ValueType::kInt ? ValueType::kInt
-                                                        : ValueType::kString;
+                                                       : ValueType::kString;
       for (const auto& k : e.kids) {
         bool ok = elem == ValueType::kString ? k.kind == ast::ExprKind::kString
-                  : elem == ValueType::kInt  ? k.kind == ast::ExprKind::kInt
-                                             : (k.kind == ast::ExprKind::kName || k.kind == ast::ExprKind::kString);
+                  : elem == ValueType::kInt
+                      ? k.kind == ast::ExprKind::kInt
+                      : (k.kind == ast::ExprKind::kName || k.kind == ast::ExprKind::kString);
         if (!ok) {
-          diags_.error(k.span, "this list holds " + std::string(elem == ValueType::kInt ? "ints" : elem == ValueType::kEnum ? "values of " + quoted(type_name(other, p_->schema)) : "strings in double quotes"));
+          diags_.error(k.span,
+                       "this list holds " +
+                           std::string(elem == ValueType::kInt ? "ints"
+                                       : elem == ValueType::kEnum
+                                           ? "values of " + quoted(type_name(other, p_->schema))
+                                           : "strings in double quotes"));
           return error_node();
         }
         if (elem == ValueType::kEnum && p_->schema.enum_index(other.enum_id, k.text) < 0) {
           std::string c = closest(k.text, p_->schema.enums[other.enum_id]);
-          diags_.error(k.span, quoted(k.text) + " is not a value of " + quoted(type_name(other, p_->schema)),
-                       c.empty() ? "" : "did you mean " + quoted(c) + "?");
+          diags_.error(
+              k.span, quoted(k.text) + " is not a value of " + quoted(type_name(other, p_->schema)),
+              c.empty() ? "" : "did you mean " + quoted(c) + "?");
           return error_node();
         }
       }
@@ -870,8 +980,9 @@ class Checker {
     if (ta.kind == ValueType::kError || tb.kind == ValueType::kError) return error_node();
     using V = ValueType;
     auto mismatch = [&](const std::string& help = "") {
-      diags_.error(e.span, std::string("cannot compare ") + quoted(type_name(ta, p_->schema)) + " `" +
-                               ast::op_text(e.op) + "` " + quoted(type_name(tb, p_->schema)),
+      diags_.error(e.span,
+                   std::string("cannot compare ") + quoted(type_name(ta, p_->schema)) + " `" +
+                       ast::op_text(e.op) + "` " + quoted(type_name(tb, p_->schema)),
                    help);
       return error_node();
     };
@@ -888,19 +999,28 @@ class Checker {
       case ast::Op::kGt:
       case ast::Op::kGe: {
         if (ta.kind != tb.kind || !is_numeric(ta.kind))
-          return mismatch(ta.kind == V::kTimestamp && tb.kind == V::kInt ? "compare with a timestamp, or use `days_since(...)`" : "");
-        IrOp op = e.op == ast::Op::kLt ? IrOp::kLt : e.op == ast::Op::kLe ? IrOp::kLe : e.op == ast::Op::kGt ? IrOp::kGt : IrOp::kGe;
+          return mismatch(ta.kind == V::kTimestamp && tb.kind == V::kInt
+                              ? "compare with a timestamp, or use `days_since(...)`"
+                              : "");
+        IrOp op = e.op == ast::Op::kLt   ? IrOp::kLt
+                  : e.op == ast::Op::kLe ? IrOp::kLe
+                  : e.op == ast::Op::kGt ? IrOp::kGt
+                                         : IrOp::kGe;
         return node2(op, V::kBool, a, b, ta.kind);
       }
       case ast::Op::kIn: {
         bool ok = (ta.kind == V::kString && tb.kind == V::kSet) ||
-                  (tb.kind == V::kList && tb.elem == ta.kind && (ta.kind != V::kEnum || ta.enum_id == tb.enum_id));
-        if (!ok) return mismatch("`in` takes a string or enum value on the left and a list or set on the right");
+                  (tb.kind == V::kList && tb.elem == ta.kind &&
+                   (ta.kind != V::kEnum || ta.enum_id == tb.enum_id));
+        if (!ok)
+          return mismatch(
+              "`in` takes a string or enum value on the left and a list or set on the right");
         if (ta.kind == V::kInt && rr.kind == ast::ExprKind::kList && !rr.kids.empty()) {
           // A ConstSet holds 32-bit symbols, which would cut an int on either side
           // (`1 in [4294967297]` was true): compare ints one by one, in 64 bits.
           std::vector<uint32_t> eqs;
-          for (const auto& k : rr.kids) eqs.push_back(node2(IrOp::kEq, V::kBool, a, constant(V::kInt, k.int_value), V::kInt));
+          for (const auto& k : rr.kids)
+            eqs.push_back(node2(IrOp::kEq, V::kBool, a, constant(V::kInt, k.int_value), V::kInt));
           auto start = static_cast<uint32_t>(p_->kids.size());
           p_->kids.insert(p_->kids.end(), eqs.begin(), eqs.end());
           return node2(IrOp::kOr, V::kBool, start, static_cast<uint32_t>(eqs.size()));
@@ -908,16 +1028,21 @@ class Checker {
         return node2(IrOp::kIn, V::kBool, a, b, ta.kind);
       }
       case ast::Op::kHas: {
-        if (ta.kind != V::kSet || tb.kind != V::kString) return mismatch("`has` takes a set on the left and a string on the right");
+        if (ta.kind != V::kSet || tb.kind != V::kString)
+          return mismatch("`has` takes a set on the left and a string on the right");
         return node2(IrOp::kHas, V::kBool, a, b, V::kString);
       }
       case ast::Op::kHasAny:
       case ast::Op::kHasAll: {
         if (ta.kind != V::kSet || tb.kind != V::kSet)
-          return mismatch("`has_any` and `has_all` take a set on the left and a set or a list of strings on the right");
-        return node2(e.op == ast::Op::kHasAny ? IrOp::kHasAny : IrOp::kHasAll, V::kBool, a, b, V::kSet);
+          return mismatch(
+              "`has_any` and `has_all` take a set on the left and a set or a list of strings on "
+              "the right");
+        return node2(e.op == ast::Op::kHasAny ? IrOp::kHasAny : IrOp::kHasAll, V::kBool, a, b,
+                     V::kSet);
       }
-      default: return mismatch();
+      default:
+        return mismatch();
     }
   }
 
@@ -925,13 +1050,15 @@ class Checker {
   void order_and_type_defines() {
     RuleGraph g;
     for (size_t i = 0; i < p_->defines.size(); ++i)
-      g.add_vertex({RuleGraph::VertexKind::kDefine, p_->defines[i].id, p_->defines[i].span, static_cast<uint32_t>(i)});
+      g.add_vertex({RuleGraph::VertexKind::kDefine, p_->defines[i].id, p_->defines[i].span,
+                    static_cast<uint32_t>(i)});
     for (size_t i = 0; i < p_->defines.size(); ++i) {
       cur_module_ = p_->defines[i].module;
       std::function<void(const ast::Expr&)> walk = [&](const ast::Expr& x) {
         if (x.kind == ast::ExprKind::kName) {
           Resolved r = resolve(x.text);
-          if (r.kind == NameKind::kDefine) g.add_edge(static_cast<uint32_t>(i), r.index, RuleGraph::EdgeKind::kReads);
+          if (r.kind == NameKind::kDefine)
+            g.add_edge(static_cast<uint32_t>(i), r.index, RuleGraph::EdgeKind::kReads);
         }
         for (const auto& k : x.kids) walk(k);
       };
@@ -945,9 +1072,14 @@ class Checker {
         names += p_->defines[v].id + " -> ";
       }
       names += p_->defines[cycle.front()].id;
-      Diagnostic d{Severity::kError, p_->defines[cycle.front()].span, "defines form a cycle: " + names, "a define may not use itself, directly or through others", {}};
+      Diagnostic d{Severity::kError,
+                   p_->defines[cycle.front()].span,
+                   "defines form a cycle: " + names,
+                   "a define may not use itself, directly or through others",
+                   {}};
       for (size_t k = 1; k < cycle.size(); ++k)
-        d.notes.push_back({p_->defines[cycle[k]].span, quoted(p_->defines[cycle[k]].id) + " is part of the cycle"});
+        d.notes.push_back({p_->defines[cycle[k]].span,
+                           quoted(p_->defines[cycle[k]].id) + " is part of the cycle"});
       diags_.add(std::move(d));
     }
     std::vector<uint32_t> order;
@@ -967,7 +1099,9 @@ class Checker {
       define_reads_[i] = reads_;
       if (t.kind == ValueType::kError) continue;
       if (t.kind == ValueType::kList && t.elem != ValueType::kString) {
-        diags_.error(d.span, "a define cannot be a list of enum values or ints; compare with `in` where it is used");
+        diags_.error(
+            d.span,
+            "a define cannot be a list of enum values or ints; compare with `in` where it is used");
         continue;
       }
       d.type = t.kind == ValueType::kList ? Type{ValueType::kSet} : t;
@@ -1003,7 +1137,9 @@ class Checker {
           for (const auto& o : p_->obligations) names.push_back(o.name);
           std::string c = closest(ar.obligation->text, names);
           diags_.error(ar.obligation->span, "unknown obligation " + quoted(ar.obligation->text),
-                       c.empty() ? "declare it with `obligation " + ar.obligation->text + " \"what the app must do\"`" : "did you mean " + quoted(c) + "?");
+                       c.empty() ? "declare it with `obligation " + ar.obligation->text +
+                                       " \"what the app must do\"`"
+                                 : "did you mean " + quoted(c) + "?");
         } else {
           r.obligation = static_cast<int32_t>(it->second);
           obligation_used_[it->second] = true;
@@ -1018,7 +1154,8 @@ class Checker {
         r.because = ar.because->text;
       if (ar.cites.empty())
         diags_.error(ar.name.span, "rule " + quoted(r.id) + " has no `cite`",
-                     "every rule cites the code, law or guidance behind it: `cite \"HIPAA 45 CFR 164.502(e)\"`");
+                     "every rule cites the code, law or guidance behind it: `cite \"HIPAA 45 CFR "
+                     "164.502(e)\"`");
       for (const auto& c : ar.cites) {
         if (c.text.empty()) diags_.error(c.span, "empty citation");
         r.cites.push_back(c.text);
@@ -1050,7 +1187,9 @@ class Checker {
       r.condition = cond;
       rule_reads_[i] = reads_;
       for (const auto& o : ar.overrides) {
-        std::string id = o.text.find('.') == std::string::npos ? p_->modules[r.module].name + "." + o.text : o.text;
+        std::string id = o.text.find('.') == std::string::npos
+                             ? p_->modules[r.module].name + "." + o.text
+                             : o.text;
         auto it = p_->rule_by_id.find(id);
         if (it == p_->rule_by_id.end()) {
           std::vector<std::string> ids;
@@ -1073,18 +1212,24 @@ class Checker {
   void order_rules() {
     RuleGraph g;
     for (size_t i = 0; i < p_->rules.size(); ++i)
-      g.add_vertex({RuleGraph::VertexKind::kRule, p_->rules[i].id, p_->rules[i].span, static_cast<uint32_t>(i), p_->rules[i].effect});
+      g.add_vertex({RuleGraph::VertexKind::kRule, p_->rules[i].id, p_->rules[i].span,
+                    static_cast<uint32_t>(i), p_->rules[i].effect});
     for (size_t i = 0; i < p_->rules.size(); ++i)
-      for (uint32_t t : p_->rules[i].overrides) g.add_edge(static_cast<uint32_t>(i), t, RuleGraph::EdgeKind::kOverrides);
+      for (uint32_t t : p_->rules[i].overrides)
+        g.add_edge(static_cast<uint32_t>(i), t, RuleGraph::EdgeKind::kOverrides);
     auto cycles = g.cycles(RuleGraph::EdgeKind::kOverrides);
     for (const auto& cycle : cycles) {
       std::string names;
       for (uint32_t v : cycle) names += p_->rules[v].id + " -> ";
       names += p_->rules[cycle.front()].id;
-      Diagnostic d{Severity::kError, p_->rules[cycle.front()].span, "overrides form a cycle: " + names,
-                   "an exception cannot be an exception to itself; remove one `overrides`", {}};
+      Diagnostic d{Severity::kError,
+                   p_->rules[cycle.front()].span,
+                   "overrides form a cycle: " + names,
+                   "an exception cannot be an exception to itself; remove one `overrides`",
+                   {}};
       for (size_t k = 1; k < cycle.size(); ++k)
-        d.notes.push_back({p_->rules[cycle[k]].span, quoted(p_->rules[cycle[k]].id) + " is part of the cycle"});
+        d.notes.push_back(
+            {p_->rules[cycle[k]].span, quoted(p_->rules[cycle[k]].id) + " is part of the cycle"});
       diags_.add(std::move(d));
     }
     if (!cycles.empty()) return;
@@ -1097,10 +1242,12 @@ class Checker {
     // Transitive attribute reads of each define (defines are typed in dependency order).
     std::vector<std::vector<uint32_t>> closure(p_->defines.size());
     std::vector<int> state(p_->defines.size(), 0);
-    std::function<const std::vector<uint32_t>&(uint32_t)> of_define = [&](uint32_t d) -> const std::vector<uint32_t>& {
+    std::function<const std::vector<uint32_t>&(uint32_t)> of_define =
+        [&](uint32_t d) -> const std::vector<uint32_t>& {
       if (state[d] != 0) return closure[d];
       state[d] = 1;
-      std::vector<uint32_t> acc = d < define_reads_.size() ? define_reads_[d] : std::vector<uint32_t>{};
+      std::vector<uint32_t> acc =
+          d < define_reads_.size() ? define_reads_[d] : std::vector<uint32_t>{};
       for (uint32_t n : define_refs(p_->defines[d].value)) {
         const auto& sub = of_define(n);
         acc.insert(acc.end(), sub.begin(), sub.end());
@@ -1138,20 +1285,35 @@ class Checker {
       const IrNode& n = p_->nodes[stack.back()];
       stack.pop_back();
       switch (n.op) {
-        case IrOp::kDefine: out.push_back(n.a); break;
+        case IrOp::kDefine:
+          out.push_back(n.a);
+          break;
         case IrOp::kNot:
-        case IrOp::kDaysSince: stack.push_back(n.a); break;
+        case IrOp::kDaysSince:
+          stack.push_back(n.a);
+          break;
         case IrOp::kAnd:
         case IrOp::kOr:
           for (uint32_t k = 0; k < n.b; ++k) stack.push_back(p_->kids[n.a + k]);
           break;
-        case IrOp::kEq: case IrOp::kNe: case IrOp::kLt: case IrOp::kLe: case IrOp::kGt: case IrOp::kGe:
-        case IrOp::kAdd: case IrOp::kSub: case IrOp::kMul: case IrOp::kIn: case IrOp::kHas:
-        case IrOp::kHasAny: case IrOp::kHasAll:
+        case IrOp::kEq:
+        case IrOp::kNe:
+        case IrOp::kLt:
+        case IrOp::kLe:
+        case IrOp::kGt:
+        case IrOp::kGe:
+        case IrOp::kAdd:
+        case IrOp::kSub:
+        case IrOp::kMul:
+        case IrOp::kIn:
+        case IrOp::kHas:
+        case IrOp::kHasAny:
+        case IrOp::kHasAll:
           stack.push_back(n.a);
           stack.push_back(n.b);
           break;
-        default: break;
+        default:
+          break;
       }
     }
     return out;
@@ -1163,15 +1325,18 @@ class Checker {
       TestCase tc;
       tc.name = t->name.text;
       tc.span = t->name.span;
-      if (!t->given) diags_.error(t->name.span, "test " + quoted(tc.name) + " has no `given` request");
-      else tc.given = t->given->text;
+      if (!t->given)
+        diags_.error(t->name.span, "test " + quoted(tc.name) + " has no `given` request");
+      else
+        tc.given = t->given->text;
       auto attr = [&](const ast::Located& path) -> int32_t {
         auto it = p_->schema.by_path.find(path.text);
         if (it == p_->schema.by_path.end()) {
           std::vector<std::string> paths;
           for (const auto& a : p_->schema.attributes) paths.push_back(a.path);
           std::string c = closest(path.text, paths);
-          diags_.error(path.span, "unknown attribute " + quoted(path.text), c.empty() ? "" : "did you mean " + quoted(c) + "?");
+          diags_.error(path.span, "unknown attribute " + quoted(path.text),
+                       c.empty() ? "" : "did you mean " + quoted(c) + "?");
           return -1;
         }
         return static_cast<int32_t>(it->second);
@@ -1190,7 +1355,9 @@ class Checker {
       }
       for (const auto& x : t->expectations) {
         switch (x.kind) {
-          case ast::ExpectKind::kOutcome: tc.expect_outcome = x.items[0].text; break;
+          case ast::ExpectKind::kOutcome:
+            tc.expect_outcome = x.items[0].text;
+            break;
           case ast::ExpectKind::kRules:
           case ast::ExpectKind::kNoRules:
             for (const auto& id : x.items) {
@@ -1199,10 +1366,13 @@ class Checker {
                 std::vector<std::string> ids;
                 for (const auto& r : p_->rules) ids.push_back(r.id);
                 std::string c = closest(id.text, ids);
-                diags_.error(id.span, "unknown rule " + quoted(id.text), c.empty() ? "rules are named `module.rule`" : "did you mean " + quoted(c) + "?");
+                diags_.error(id.span, "unknown rule " + quoted(id.text),
+                             c.empty() ? "rules are named `module.rule`"
+                                       : "did you mean " + quoted(c) + "?");
                 continue;
               }
-              (x.kind == ast::ExpectKind::kRules ? tc.expect_rules : tc.expect_no_rules).push_back({it->second, id.span});
+              (x.kind == ast::ExpectKind::kRules ? tc.expect_rules : tc.expect_no_rules)
+                  .push_back({it->second, id.span});
             }
             break;
           case ast::ExpectKind::kObligations:
@@ -1230,7 +1400,8 @@ class Checker {
   void report_unused() {
     for (size_t i = 0; i < p_->defines.size(); ++i)
       if (!define_used_[i])
-        diags_.warning(p_->defines[i].span, "define " + quoted(p_->defines[i].id) + " is never used",
+        diags_.warning(p_->defines[i].span,
+                       "define " + quoted(p_->defines[i].id) + " is never used",
                        "remove it, or use it in a rule");
     for (size_t i = 0; i < p_->params.size(); ++i)
       if (!param_used_[i])
@@ -1238,7 +1409,8 @@ class Checker {
                        "remove it, or use it in a rule");
     for (size_t i = 0; i < p_->obligations.size(); ++i)
       if (!obligation_used_[i])
-        diags_.warning(p_->obligations[i].span, "obligation " + quoted(p_->obligations[i].name) + " is never required",
+        diags_.warning(p_->obligations[i].span,
+                       "obligation " + quoted(p_->obligations[i].name) + " is never required",
                        "remove it, or attach it with `require " + p_->obligations[i].name + "`");
   }
 

@@ -57,14 +57,17 @@ class Run {
   Tri tri(uint32_t id) {
     const IrNode& n = p_.nodes[id];
     switch (n.op) {
-      case IrOp::kConst: return n.imm ? kT : kF;
-      case IrOp::kAttr: return r_.present[n.a] ? (r_.values[n.a].num ? kT : kF) : kU;
+      case IrOp::kConst:
+        return n.imm ? kT : kF;
+      case IrOp::kAttr:
+        return r_.present[n.a] ? (r_.values[n.a].num ? kT : kF) : kU;
       case IrOp::kDefine: {
         Value v;
         if (!define_value(n.a, v)) return kU;
         return v.num ? kT : kF;
       }
-      case IrOp::kNot: return tri_not(tri(n.a));
+      case IrOp::kNot:
+        return tri_not(tri(n.a));
       case IrOp::kAnd: {
         Tri acc = kT;
         for (uint32_t k = 0; k < n.b; ++k) {
@@ -83,15 +86,19 @@ class Run {
         }
         return acc;
       }
-      case IrOp::kIsPresent: return r_.present[n.a] ? kT : kF;
-      case IrOp::kIsMissing: return r_.present[n.a] ? kF : kT;
+      case IrOp::kIsPresent:
+        return r_.present[n.a] ? kT : kF;
+      case IrOp::kIsMissing:
+        return r_.present[n.a] ? kF : kT;
       case IrOp::kEq:
       case IrOp::kNe: {
         Value a, b;
         if (!val(n.a, a) || !val(n.b, b)) return kU;
         bool eq;
-        if (n.operand_type == ValueType::kString) eq = string_eq(a, b);
-        else eq = a.num == b.num;
+        if (n.operand_type == ValueType::kString)
+          eq = string_eq(a, b);
+        else
+          eq = a.num == b.num;
         return (eq == (n.op == IrOp::kEq)) ? kT : kF;
       }
       case IrOp::kLt:
@@ -100,7 +107,7 @@ class Run {
       case IrOp::kGe: {
         Value a, b;
         if (!val(n.a, a) || !val(n.b, b)) return kU;
-        bool res = n.op == IrOp::kLt ? a.num < b.num
+        bool res = n.op == IrOp::kLt   ? a.num < b.num
                    : n.op == IrOp::kLe ? a.num <= b.num
                    : n.op == IrOp::kGt ? a.num > b.num
                                        : a.num >= b.num;
@@ -142,15 +149,19 @@ class Run {
     const IrNode& n = p_.nodes[id];
     switch (n.op) {
       case IrOp::kConst:
+        // A string constant is interned (num is its symbol id), so comparisons
+        // never need its text.
         out.num = n.imm;
-        out.text = n.str;
         return true;
       case IrOp::kAttr:
         if (!r_.present[n.a]) return false;
         out = r_.values[n.a];
         return true;
-      case IrOp::kDefine: return define_value(n.a, out);
-      case IrOp::kNow: out.num = r_.time; return true;
+      case IrOp::kDefine:
+        return define_value(n.a, out);
+      case IrOp::kNow:
+        out.num = r_.time;
+        return true;
       case IrOp::kDaysSince: {
         Value t;
         int64_t seconds;
@@ -199,8 +210,10 @@ class Run {
         out.other_count = sv.others.size();
         return true;
       }
-      case IrOp::kDefine: return set(p_.defines[n.a].value, out);
-      default: return false;
+      case IrOp::kDefine:
+        return set(p_.defines[n.a].value, out);
+      default:
+        return false;
     }
   }
 
@@ -292,7 +305,8 @@ void Evaluator::evaluate(const BoundRequest& request, Decision& out) {
   // resets the rules evaluated last time.
   if (out.trace_policy != &p || out.trace.size() != p.rules.size()) {
     out.trace.resize(p.rules.size());
-    for (size_t i = 0; i < p.rules.size(); ++i) out.trace[i] = static_cast<RuleStatus>(ix.excluded_status[i]);
+    for (size_t i = 0; i < p.rules.size(); ++i)
+      out.trace[i] = static_cast<RuleStatus>(ix.excluded_status[i]);
     out.trace_policy = &p;
   } else {
     for (uint32_t i : out.evaluated) out.trace[i] = static_cast<RuleStatus>(ix.excluded_status[i]);
@@ -324,7 +338,8 @@ void Evaluator::evaluate(const BoundRequest& request, Decision& out) {
   }
   // INVARIANT: rank orders every overrider before the rules it overrides, so
   // an overrider's final status is known when its targets are decided.
-  std::sort(cand.begin(), cand.end(), [&](uint32_t a, uint32_t b) { return ix.rank[a] < ix.rank[b]; });
+  std::sort(cand.begin(), cand.end(),
+            [&](uint32_t a, uint32_t b) { return ix.rank[a] < ix.rank[b]; });
 
   auto module_applies = [&](uint32_t m) -> Tri {
     if (!p.modules[m].applies) return kT;
@@ -363,11 +378,18 @@ void Evaluator::evaluate(const BoundRequest& request, Decision& out) {
     }
     out.trace[i] = c == kT ? RuleStatus::kFired : RuleStatus::kUnknown;
     switch (r.effect) {
-      case Effect::kForbid: forbid = true; break;
-      case Effect::kEscalate: escalate = true; break;
+      case Effect::kForbid:
+        forbid = true;
+        break;
+      case Effect::kEscalate:
+        escalate = true;
+        break;
       case Effect::kPermit:
-      case Effect::kRequire: permit |= c == kT; break;
-      case Effect::kAdvise: break;
+      case Effect::kRequire:
+        permit |= c == kT;
+        break;
+      case Effect::kAdvise:
+        break;
     }
   }
   // Reasons, obligations and advice are listed in declaration order.
@@ -402,16 +424,19 @@ void Evaluator::evaluate(const BoundRequest& request, Decision& out) {
     const RuleIndex::HotRule& r = ix.hot[i];
     Effect e = r.effect == Effect::kRequire ? Effect::kPermit : r.effect;
     // When no rule decided, the default did: no rule is a reason (not even a fired advise).
-    if (decided && e == deciding && (st == RuleStatus::kFired || e != Effect::kPermit)) out.reasons.push_back(i);
+    if (decided && e == deciding && (st == RuleStatus::kFired || e != Effect::kPermit))
+      out.reasons.push_back(i);
     // Obligations are conservative: an unknown require still attaches its obligation.
-    if (r.effect == Effect::kRequire) out.obligations.emplace_back(static_cast<uint32_t>(r.obligation), i);
+    if (r.effect == Effect::kRequire)
+      out.obligations.emplace_back(static_cast<uint32_t>(r.obligation), i);
     if (r.effect == Effect::kAdvise && st == RuleStatus::kFired) out.advice.push_back(i);
     if (st == RuleStatus::kUnknown && r.effect != Effect::kAdvise)
       for (uint32_t k = 0; k < r.reads_count; ++k) {
         uint32_t slot = ix.reads[r.reads_begin + k];
         // Name the outermost absent attribute: a missing record hides its fields.
         int32_t outer = -1;
-        for (auto at = static_cast<int32_t>(slot); at >= 0; at = p.schema.attributes[static_cast<size_t>(at)].parent)
+        for (auto at = static_cast<int32_t>(slot); at >= 0;
+             at = p.schema.attributes[static_cast<size_t>(at)].parent)
           if (!request.present[static_cast<size_t>(at)]) outer = at;
         if (outer >= 0) out.missing.push_back(static_cast<uint32_t>(outer));
       }

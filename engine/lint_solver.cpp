@@ -320,7 +320,7 @@ struct PolicySolver::Impl {
         t.kind = Term::kConst;
         t.type = n.type;
         if (n.type == ValueType::kString)
-          t.text = n.str;
+          t.text = p.symbol_text(n.imm);
         else
           t.value = n.imm;
         break;
@@ -1181,7 +1181,7 @@ std::string text(const Policy& p, uint32_t id, int& prec) {
         case ValueType::kEnum:
           return p.schema.enums.at(n.a).at(static_cast<size_t>(n.imm));
         case ValueType::kString:
-          return quote(n.str);
+          return quote(p.symbol_text(n.imm));
         default:
           return "?";
       }

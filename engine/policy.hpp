@@ -25,12 +25,21 @@ template <typename V>
 using StringMap = std::unordered_map<std::string, V, StringHash, std::equal_to<>>;
 
 enum class ValueType : uint8_t {
-  kBool, kInt, kString, kTimestamp, kDuration, kSet, kEnum, kRecord, kList, kError,
+  kBool,
+  kInt,
+  kString,
+  kTimestamp,
+  kDuration,
+  kSet,
+  kEnum,
+  kRecord,
+  kList,
+  kError,
 };
 
 struct Type {
   ValueType kind = ValueType::kError;
-  uint16_t enum_id = 0;             // kEnum: index into Schema::enums
+  uint16_t enum_id = 0;                // kEnum: index into Schema::enums
   ValueType elem = ValueType::kError;  // kList: the element type (kString, kInt or kEnum)
   bool operator==(const Type&) const = default;
 };
@@ -40,8 +49,8 @@ std::string type_name(const Type& t, const struct Schema& schema);
 struct Attribute {
   std::string path;  // "vendor.baa_signed"
   Type type;
-  bool optional = false;      // written with `?`
-  bool may_be_absent = false; // it or an enclosing record is optional
+  bool optional = false;       // written with `?`
+  bool may_be_absent = false;  // it or an enclosing record is optional
   bool fixed = false;
   bool pseudonymize = false;
   bool redact = false;
@@ -64,32 +73,43 @@ struct Schema {
 // ---- the lowered expression form --------------------------------------------
 
 enum class IrOp : uint8_t {
-  kConst,      // imm (bool, int, timestamp, duration, enum index, symbol id), str for strings
-  kConstSet,   // set: index into Policy::const_sets
-  kAttr,       // a: slot
-  kDefine,     // a: define index (memoized per evaluation)
+  kConst,     // imm (bool, int, timestamp, duration, enum index, symbol id), str for strings
+  kConstSet,  // set: index into Policy::const_sets
+  kAttr,      // a: slot
+  kDefine,    // a: define index (memoized per evaluation)
   kNow,
-  kNot,        // a
-  kAnd, kOr,   // kids [a, a+b) in Policy::kids
-  kEq, kNe, kLt, kLe, kGt, kGe,  // a, b
-  kAdd, kSub, kMul,              // a, b
-  kIn,         // a: element, b: set/list
-  kHas,        // a: set, b: element
-  kHasAny, kHasAll,  // a, b: sets
-  kIsPresent, kIsMissing,  // a: slot
+  kNot,  // a
+  kAnd,
+  kOr,  // kids [a, a+b) in Policy::kids
+  kEq,
+  kNe,
+  kLt,
+  kLe,
+  kGt,
+  kGe,  // a, b
+  kAdd,
+  kSub,
+  kMul,  // a, b
+  kIn,   // a: element, b: set/list
+  kHas,  // a: set, b: element
+  kHasAny,
+  kHasAll,  // a, b: sets
+  kIsPresent,
+  kIsMissing,  // a: slot
   kDaysSince,  // a
 };
 
 struct IrNode {
   IrOp op = IrOp::kConst;
-  ValueType type = ValueType::kBool;  // the node's result type
+  ValueType type = ValueType::kBool;          // the node's result type
   ValueType operand_type = ValueType::kBool;  // for comparisons: the operands' type
   uint32_t a = 0;
   uint32_t b = 0;
-  int64_t imm = 0;
-  std::string str;  // kConst strings: the text (symbol id in imm, -1 if none)
+  int64_t imm = 0;     // kConst: the value; a string's symbol id (Policy::symbol_text)
   int32_t param = -1;  // kConst/kConstSet folded from a param: its index
 };
+// 32 bytes: the nodes of a rule's condition share cache lines.
+static_assert(sizeof(IrNode) <= 32);
 
 // A constant set of strings (list literals, set-typed params): sorted symbol ids.
 struct ConstSet {
@@ -148,7 +168,7 @@ struct Rule {
   std::string severity;
   std::string confidence = "verified";
   std::vector<std::string> tags;
-  uint32_t condition = 0;  // IR node: when and not unless (module guard separate)
+  uint32_t condition = 0;               // IR node: when and not unless (module guard separate)
   std::vector<uint32_t> overrides;      // rules this one suppresses
   std::vector<uint32_t> overridden_by;  // rules that suppress this one
   std::vector<uint32_t> reads;          // attribute slots read, transitively (sorted)
@@ -196,24 +216,25 @@ struct RuleIndex {
     uint32_t module = 0;
     uint32_t overriders_begin = 0;  // into `overriders`
     uint32_t overriders_count = 0;
-    uint32_t reads_begin = 0;       // into `reads`
+    uint32_t reads_begin = 0;  // into `reads`
     uint32_t reads_count = 0;
     int32_t obligation = -1;
     Effect effect = Effect::kPermit;
   };
-  std::vector<HotRule> hot;        // by rule
+  std::vector<HotRule> hot;  // by rule
   std::vector<uint32_t> overriders;
   std::vector<uint32_t> reads;
   struct Entry {
     uint32_t slot = 0;
-    bool is_set = false;  // the attribute is a set: any member admits
+    bool is_set = false;            // the attribute is a set: any member admits
     std::vector<uint32_t> guarded;  // every rule guarded by this attribute
-    std::unordered_map<int64_t, std::vector<uint32_t>> admitted;  // value -> rules whose guard it satisfies
+    std::unordered_map<int64_t, std::vector<uint32_t>>
+        admitted;  // value -> rules whose guard it satisfies
   };
   std::vector<Entry> entries;
-  std::vector<uint32_t> unguarded;        // always evaluated
-  std::vector<uint8_t> excluded_status;   // by rule: a RuleStatus (decision.hpp)
-  std::vector<uint32_t> rank;             // by rule: position in Policy::rule_order
+  std::vector<uint32_t> unguarded;       // always evaluated
+  std::vector<uint8_t> excluded_status;  // by rule: a RuleStatus (decision.hpp)
+  std::vector<uint32_t> rank;            // by rule: position in Policy::rule_order
   std::vector<uint32_t> default_permit_modules;
 };
 
@@ -233,6 +254,10 @@ struct Policy {
   // Every string literal in the policy, interned: binding maps request
   // strings to these ids so that comparisons are integer compares.
   StringMap<int32_t> symbols;
+  std::vector<std::string> symbol_texts;  // by symbol id
+  const std::string& symbol_text(int64_t id) const {
+    return symbol_texts.at(static_cast<size_t>(id));
+  }
 
   // Rules in an order where every overrider precedes the rules it overrides.
   std::vector<uint32_t> rule_order;

@@ -63,7 +63,7 @@ struct Vocabulary {
             if (c.op != IrOp::kConst) continue;
             if (int64_t s = attr(me); s >= 0) {
               if (c.type == ValueType::kString)
-                strings[static_cast<size_t>(s)].insert(c.str);
+                strings[static_cast<size_t>(s)].insert(p.symbol_text(c.imm));
               else if (c.type != ValueType::kEnum && c.type != ValueType::kBool)
                 numbers[static_cast<size_t>(s)].insert(c.imm);
             }
@@ -79,7 +79,7 @@ struct Vocabulary {
             if (auto* t = texts(set)) strings[static_cast<size_t>(es)].insert(t->begin(), t->end());
           const IrNode& c = p.nodes[resolve(elem)];
           if (ss >= 0 && c.op == IrOp::kConst && c.type == ValueType::kString)
-            strings[static_cast<size_t>(ss)].insert(c.str);
+            strings[static_cast<size_t>(ss)].insert(p.symbol_text(c.imm));
           break;
         }
         case IrOp::kHasAny:
