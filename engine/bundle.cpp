@@ -1,6 +1,7 @@
 #include "bundle.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -27,7 +28,8 @@ Bundle build(std::vector<std::pair<std::string, std::string>> files, Diagnostics
   b.root = std::move(root);
   std::sort(files.begin(), files.end());
   for (auto& [name, text] : files) b.sources.files.emplace_back(name, std::move(text));
-  for (uint32_t i = 0; i < b.sources.files.size(); ++i) b.files.push_back(parse_file(b.sources, i, diags));
+  for (uint32_t i = 0; i < b.sources.files.size(); ++i)
+    b.files.push_back(parse_file(b.sources, i, diags));
   // The canonical text: every policy file (not test-only ones), then params.
   std::string canon(kCanonicalHeader);
   for (uint32_t i = 0; i < b.sources.files.size(); ++i) {
@@ -37,7 +39,8 @@ Bundle build(std::vector<std::pair<std::string, std::string>> files, Diagnostics
     canon += f.text();
     canon += "\n";
   }
-  for (const auto& [id, value] : options.params) canon += "param " + id + " " + std::to_string(value.size()) + "\n" + value + "\n";
+  for (const auto& [id, value] : options.params)
+    canon += "param " + id + " " + std::to_string(value.size()) + "\n" + value + "\n";
   b.canonical_text = std::move(canon);
   b.hash = "sha256:" + sha256_hex(b.canonical_text);
   if (diags.has_errors()) {
@@ -51,7 +54,8 @@ Bundle build(std::vector<std::pair<std::string, std::string>> files, Diagnostics
 
 }  // namespace
 
-Bundle load_bundle(const std::vector<std::string>& paths, Diagnostics& diags, const CheckOptions& options) {
+Bundle load_bundle(const std::vector<std::string>& paths, Diagnostics& diags,
+                   const CheckOptions& options) {
   std::vector<std::pair<std::string, std::string>> files;
   std::string root;
   for (const auto& p : paths) {
@@ -60,8 +64,10 @@ Bundle load_bundle(const std::vector<std::string>& paths, Diagnostics& diags, co
     if (fs::is_directory(path, ec)) {
       if (root.empty()) root = path.string();
       std::vector<fs::path> found;
-      for (auto it = fs::recursive_directory_iterator(path, ec); !ec && it != fs::recursive_directory_iterator(); it.increment(ec))
-        if (it->is_regular_file() && it->path().extension() == ".ethos") found.push_back(it->path());
+      for (auto it = fs::recursive_directory_iterator(path, ec);
+           !ec && it != fs::recursive_directory_iterator(); it.increment(ec))
+        if (it->is_regular_file() && it->path().extension() == ".ethos")
+          found.push_back(it->path());
       std::sort(found.begin(), found.end());
       for (const auto& f : found) {
         std::ifstream in(f, std::ios::binary);
@@ -84,7 +90,8 @@ Bundle load_bundle(const std::vector<std::string>& paths, Diagnostics& diags, co
   if (files.empty() && !diags.has_errors()) {
     std::string where;
     for (const auto& p : paths) where += (where.empty() ? "" : ", ") + ("`" + p + "`");
-    diags.error(Span{}, "no .ethos files found in " + (where.empty() ? std::string("the given paths") : where));
+    diags.error(Span{}, "no .ethos files found in " +
+                            (where.empty() ? std::string("the given paths") : where));
   }
   if (root.empty()) root = ".";
   return build(std::move(files), diags, options, root);
@@ -113,14 +120,23 @@ Bundle load_bundle_canonical(std::string_view canon, Diagnostics& diags) {
       return {};
     }
     std::string kind = header.substr(0, s1), name = header.substr(s1 + 1, s2 - s1 - 1);
-    size_t len = std::stoul(header.substr(s2 + 1));
-    if (eol + 1 + len > canon.size()) {
+    // The length: decimal digits only, and no further than the text goes.
+    std::string_view digits = std::string_view(header).substr(s2 + 1);
+    size_t len = 0;
+    auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), len);
+    if (digits.empty() || ec != std::errc() || end != digits.data() + digits.size()) {
+      diags.error(Span{}, "corrupt canonical bundle: bad length in header `" + header + "`");
+      return {};
+    }
+    if (len > canon.size() - (eol + 1)) {
       diags.error(Span{}, "corrupt canonical bundle: `" + name + "` is truncated");
       return {};
     }
     std::string body(canon.substr(eol + 1, len));
-    if (kind == "file") files.emplace_back(name, std::move(body));
-    else options.params[name] = std::move(body);
+    if (kind == "file")
+      files.emplace_back(name, std::move(body));
+    else
+      options.params[name] = std::move(body);
     pos = eol + 1 + len + 1;
   }
   return build(std::move(files), diags, options, ".");

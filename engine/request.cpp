@@ -1,8 +1,8 @@
 #include "request.hpp"
 
+#include <simdjson.h>
 #include <algorithm>
 #include <nlohmann/json.hpp>
-#include <simdjson.h>
 
 #include "check.hpp"
 
@@ -30,14 +30,21 @@ struct RequestBinder::Impl {
   static const char* json_type(simdjson::dom::element_type t) {
     using T = simdjson::dom::element_type;
     switch (t) {
-      case T::ARRAY: return "an array";
-      case T::OBJECT: return "an object";
+      case T::ARRAY:
+        return "an array";
+      case T::OBJECT:
+        return "an object";
       case T::INT64:
-      case T::UINT64: return "an integer";
-      case T::DOUBLE: return "a number";
-      case T::STRING: return "a string";
-      case T::BOOL: return "a boolean";
-      case T::NULL_VALUE: return "null";
+      case T::UINT64:
+        return "an integer";
+      case T::DOUBLE:
+        return "a number";
+      case T::STRING:
+        return "a string";
+      case T::BOOL:
+        return "a boolean";
+      case T::NULL_VALUE:
+        return "null";
     }
     return "a value";
   }
@@ -103,9 +110,12 @@ struct RequestBinder::Impl {
         val.num = bool(v.get_bool()) ? 1 : 0;
         break;
       case ValueType::kInt:
-        if (t == T::INT64) val.num = int64_t(v.get_int64());
-        else if (t == T::UINT64) return fail(err, "integer out of range");
-        else return expected("an integer");
+        if (t == T::INT64)
+          val.num = int64_t(v.get_int64());
+        else if (t == T::UINT64)
+          return fail(err, "integer out of range");
+        else
+          return expected("an integer");
         break;
       case ValueType::kString: {
         if (t != T::STRING) return expected("a string");
@@ -131,7 +141,9 @@ struct RequestBinder::Impl {
         if (t != T::STRING) return expected("a timestamp string such as \"2026-11-26T10:15:00Z\"");
         std::string_view sv = v.get_string();
         if (!parse_timestamp(sv, val.num))
-          return fail(err, "`" + std::string(sv) + "` is not a timestamp (RFC 3339, e.g. \"2026-11-26T10:15:00Z\", or a date \"2026-11-26\")");
+          return fail(err, "`" + std::string(sv) +
+                               "` is not a timestamp (RFC 3339, e.g. \"2026-11-26T10:15:00Z\", or "
+                               "a date \"2026-11-26\")");
         break;
       }
       case ValueType::kDuration: {
@@ -140,7 +152,9 @@ struct RequestBinder::Impl {
         } else if (t == T::STRING) {
           std::string_view sv = v.get_string();
           if (!parse_duration(sv, val.num))
-            return fail(err, "`" + std::string(sv) + "` is not a duration (seconds, or \"30d\", \"12h\", \"15m\", \"45s\")");
+            return fail(err,
+                        "`" + std::string(sv) +
+                            "` is not a duration (seconds, or \"30d\", \"12h\", \"15m\", \"45s\")");
         } else {
           return expected("a duration (seconds or a string such as \"30d\")");
         }
@@ -159,8 +173,10 @@ struct RequestBinder::Impl {
           }
           std::string_view s = item.get_string();
           int32_t sym = policy.symbol(s);
-          if (sym >= 0) sv.symbols.push_back(sym);
-          else sv.others.push_back(keep(out, s));
+          if (sym >= 0)
+            sv.symbols.push_back(sym);
+          else
+            sv.others.push_back(keep(out, s));
           ++i;
         }
         path.resize(base);
@@ -174,7 +190,8 @@ struct RequestBinder::Impl {
         out.present[slot] = 1;
         return bind_record(simdjson::dom::object(v), static_cast<int32_t>(slot), out, err);
       }
-      default: return fail(err, "unsupported type");
+      default:
+        return fail(err, "unsupported type");
     }
     out.present[slot] = 1;
     return true;
@@ -205,9 +222,15 @@ bool RequestBinder::bind(std::string_view json, BoundRequest& out, BindError& er
       where = e.what();
       auto pos = where.find("parse error");
       if (pos != std::string::npos) where = where.substr(pos);
+    } catch (const nlohmann::json::exception& e) {
+      // e.g. out_of_range for a number beyond a double's range (1e400).
+      where = e.what();
+      auto pos = where.find("] ");
+      if (pos != std::string::npos) where = where.substr(pos + 2);
     }
     error.path = "$";
-    error.message = "malformed JSON: " + (where.empty() ? std::string(simdjson::error_message(code)) : where);
+    error.message =
+        "malformed JSON: " + (where.empty() ? std::string(simdjson::error_message(code)) : where);
     return false;
   }
   if (doc.type() != simdjson::dom::element_type::OBJECT) {
@@ -216,7 +239,8 @@ bool RequestBinder::bind(std::string_view json, BoundRequest& out, BindError& er
     return false;
   }
   if (!impl_->bind_record(simdjson::dom::object(doc), -1, out, error)) return false;
-  if (p.schema.request_id_slot >= 0) out.request_id = std::string(out.values[static_cast<size_t>(p.schema.request_id_slot)].text);
+  if (p.schema.request_id_slot >= 0)
+    out.request_id = std::string(out.values[static_cast<size_t>(p.schema.request_id_slot)].text);
   if (p.schema.time_slot >= 0) out.time = out.values[static_cast<size_t>(p.schema.time_slot)].num;
   return true;
 }

@@ -685,7 +685,7 @@ Reply Service::replay(std::string_view body) const {
   } else {
     try {
       req = json::parse(body);
-    } catch (const json::parse_error& e) {
+    } catch (const json::exception& e) {  // parse_error, or out_of_range for 1e400
       std::string what = e.what();
       auto pos = what.find("parse error");
       return error_reply(ErrorCode::kMalformedJson,

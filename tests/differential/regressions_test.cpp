@@ -205,3 +205,36 @@ TEST_CASE("a policy file that is not valid UTF-8 is an error") {
             "module m \"M\"\nrule r: permit because \"caf\xc3\xa9 \xe2\x82\xac\" cite \"c\"\n")
             .empty());
 }
+
+TEST_CASE(
+    "a request with a number beyond a double's range is a bind error at $, not an exception") {
+  // Found by the request fuzzer: simdjson refuses 1e400, and the slow path
+  // that asks nlohmann where the text goes wrong let its out_of_range
+  // escape (only parse_error was caught): `ethos eval` died on terminate.
+  auto p =
+      compile_with(kTimeSchema, "module m \"M\"\nrule r: permit when count > 0" + kCite + "\n");
+  std::string path;
+  bool ok = true;
+  REQUIRE_NOTHROW(ok = binds(*p, time_request(R"(,"window":1e400)"), &path));
+  CHECK_FALSE(ok);
+  CHECK(path == "$");
+  REQUIRE_NOTHROW(ok = binds(*p, R"({"request_id":"r","count":1e400,)", &path));
+  CHECK_FALSE(ok);
+}
+
+TEST_CASE("a canonical bundle whose file length is not a number is refused with a diagnostic") {
+  // Found by the canonical and decision_log fuzzers: the length in a
+  // `file <name> <length>` header went through std::stoul, whose
+  // invalid_argument escaped load_bundle_canonical (and ethos verify/replay
+  // of a log holding such a bundle text).
+  for (std::string text : {std::string("ethos-bundle 1\nfile a.ethos x\nmodule m \"M\"\n"),
+                           std::string("ethos-bundle 1\nfile a.ethos -1\nmodule m \"M\"\n"),
+                           std::string("ethos-bundle 1\nfile a.ethos 99999999999999999999999\nm\n"),
+                           std::string("ethos-bundle 1\nfile a.ethos 18446744073709551615\nm\n")}) {
+    Diagnostics diags;
+    Bundle b;
+    REQUIRE_NOTHROW(b = load_bundle_canonical(text, diags));
+    CHECK(b.policy == nullptr);
+    CHECK(diags.has_errors());
+  }
+}

@@ -317,6 +317,9 @@ TEST_CASE("bad input gets a 4xx that names the problem, and the server keeps ser
     CHECK(e["path"] == "$");
     error_of(s.post("/v1/decide", "", s.decider, ""), 400, "malformed_json");
     error_of(s.post("/v1/decide", "[{\"a\":1},", s.decider), 400, "malformed_json");
+    // A number beyond a double's range (found by the request fuzzer).
+    error_of(s.post("/v1/decide", "{\"request_id\": 1e400}", s.decider), 400, "malformed_json");
+    error_of(s.post("/v1/replay", "{\"limit\": 1e400}", s.auditor), 400, "malformed_json");
     error_of(s.post("/v1/decide", "[" + good + " " + good + "]", s.decider), 400, "malformed_json");
     error_of(s.post("/v1/decide", "[" + good + "] x", s.decider), 400, "malformed_json");
     CHECK(error_of(s.post("/v1/decide", "[" + good + ", 7]", s.decider), 400,
