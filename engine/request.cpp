@@ -12,6 +12,10 @@ struct RequestBinder::Impl {
   const Policy& policy;
   simdjson::dom::parser parser;
   std::string path;  // the JSON path being bound, built as we descend
+  // Which attributes this bind has met (seen[slot] == generation): a field
+  // named twice is refused, since JSON readers disagree on which one counts.
+  std::vector<uint32_t> seen;
+  uint32_t generation = 0;
   explicit Impl(const Policy& p) : policy(p) {}
 
   std::string_view keep(BoundRequest& out, std::string_view s) {
@@ -78,6 +82,10 @@ struct RequestBinder::Impl {
         return fail(err, "unknown field `" + std::string(key) + "`" +
                              (c.empty() ? std::string() : "; did you mean `" + c + "`?"));
       }
+      if (seen[slot] == generation)
+        return fail(err, "duplicate field `" + std::string(key) +
+                             "`: a field may appear once (JSON readers disagree on which counts)");
+      seen[slot] = generation;
       if (!bind_value(field.value, slot, out, err)) return false;
     }
     path.resize(base);
@@ -210,6 +218,11 @@ bool RequestBinder::bind(std::string_view json, BoundRequest& out, BindError& er
   out.arena.clear();
   out.arena.reserve(json.size());
   impl_->path.clear();
+  if (impl_->seen.size() != n) impl_->seen.assign(n, 0);
+  if (++impl_->generation == 0) {
+    std::fill(impl_->seen.begin(), impl_->seen.end(), 0);
+    impl_->generation = 1;
+  }
   simdjson::dom::element doc;
   auto code = impl_->parser.parse(json.data(), json.size(), true).get(doc);
   if (code) {

@@ -238,3 +238,26 @@ TEST_CASE("a canonical bundle whose file length is not a number is refused with 
     CHECK(diags.has_errors());
   }
 }
+
+TEST_CASE("a request that names a field twice is refused at the second one") {
+  // Found by the request fuzzer: with `consent` twice, the engine bound the
+  // first and the reference (nlohmann) kept the last. JSON readers disagree
+  // on which one counts, so an app and its auditor could read different
+  // requests; both evaluators now refuse it.
+  auto p =
+      compile_with(kTimeSchema, "module m \"M\"\nrule r: permit when count > 0" + kCite + "\n");
+  std::string path;
+  CHECK_FALSE(binds(*p, time_request(R"(,"count":2)"), &path));
+  CHECK(path == "$.count");
+  CHECK_FALSE(binds(*p, time_request(R"(,"window":null,"window":"1d")"), &path));
+  CHECK(path == "$.window");
+  CHECK(binds(*p, time_request(R"(,"window":"1d")")));
+  // The same binder, used again, does not remember the last request's fields.
+  RequestBinder binder(*p);
+  BoundRequest out;
+  BindError err;
+  CHECK(binder.bind(time_request(""), out, err));
+  CHECK(binder.bind(time_request(""), out, err));
+  CHECK_FALSE(binder.bind(time_request(R"(,"count":3)"), out, err));
+  CHECK(err.message.find("duplicate field `count`") != std::string::npos);
+}

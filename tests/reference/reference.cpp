@@ -216,10 +216,33 @@ class Binder {
 
   bool bind(const std::string& text, Facts& facts, RefBindError& err) {
     Json doc;
+    // A key named twice in one object is an error (nlohmann would keep the last).
+    std::vector<std::set<std::string>> keys;
+    std::vector<std::string> where{"$"};
+    std::string duplicate;
+    auto callback = [&](int, nlohmann::detail::parse_event_t event, Json& parsed) {
+      using E = nlohmann::detail::parse_event_t;
+      if (event == E::object_start) {
+        keys.emplace_back();
+        where.push_back(where.back());
+      } else if (event == E::object_end) {
+        keys.pop_back();
+        where.pop_back();
+      } else if (event == E::key && !keys.empty()) {
+        std::string k = parsed.get<std::string>();
+        where.back() = where[where.size() - 2] + "." + k;
+        if (!keys.back().insert(k).second && duplicate.empty()) duplicate = where.back();
+      }
+      return true;
+    };
     try {
-      doc = Json::parse(text);
+      doc = Json::parse(text, callback);
     } catch (const Json::exception& e) {
       err = {"$", std::string("malformed JSON: ") + e.what()};
+      return false;
+    }
+    if (!duplicate.empty()) {
+      err = {duplicate, "duplicate field"};
       return false;
     }
     if (!doc.is_object()) {
