@@ -8,20 +8,28 @@ namespace ethos {
 
 const char* outcome_name(Outcome o) {
   switch (o) {
-    case Outcome::kPermit: return "permit";
-    case Outcome::kDeny: return "deny";
-    case Outcome::kEscalate: return "escalate";
+    case Outcome::kPermit:
+      return "permit";
+    case Outcome::kDeny:
+      return "deny";
+    case Outcome::kEscalate:
+      return "escalate";
   }
   return "deny";
 }
 
 const char* rule_status_name(RuleStatus s) {
   switch (s) {
-    case RuleStatus::kNotApplicable: return "not_applicable";
-    case RuleStatus::kNotFired: return "not_fired";
-    case RuleStatus::kFired: return "fired";
-    case RuleStatus::kUnknown: return "unknown";
-    case RuleStatus::kOverridden: return "overridden";
+    case RuleStatus::kNotApplicable:
+      return "not_applicable";
+    case RuleStatus::kNotFired:
+      return "not_fired";
+    case RuleStatus::kFired:
+      return "fired";
+    case RuleStatus::kUnknown:
+      return "unknown";
+    case RuleStatus::kOverridden:
+      return "overridden";
   }
   return "unknown";
 }
@@ -35,11 +43,21 @@ void append_json_string(std::string& out, std::string_view s) {
     out.append(s.data() + run, i - run);
     run = i + 1;
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default: {
         char buf[8];
         std::snprintf(buf, sizeof buf, "\\u%04x", c);
@@ -64,7 +82,8 @@ DecisionWriter::DecisionWriter(const Policy& p) : policy_(p) {
     std::string id = json_string(r.id);
     rule_id_.push_back(id);
     trace_key_.push_back(id + ":\"");
-    reason_head_.push_back("{\"rule\":" + id + ",\"effect\":\"" + effect_name(r.effect) + "\",\"status\":\"");
+    reason_head_.push_back("{\"rule\":" + id + ",\"effect\":\"" + effect_name(r.effect) +
+                           "\",\"status\":\"");
     std::string tail = "\",\"because\":" + json_string(r.because) + ",\"cite\":[";
     for (size_t k = 0; k < r.cites.size(); ++k) tail += (k ? "," : "") + json_string(r.cites[k]);
     tail += "]";
@@ -74,9 +93,11 @@ DecisionWriter::DecisionWriter(const Policy& p) : policy_(p) {
     reason_tail_.push_back(std::move(tail));
   }
   for (const Obligation& o : p.obligations)
-    obligation_head_.push_back("{\"id\":" + json_string(o.name) + ",\"text\":" + json_string(o.text) + ",\"rule\":");
+    obligation_head_.push_back("{\"id\":" + json_string(o.name) +
+                               ",\"text\":" + json_string(o.text) + ",\"rule\":");
   for (const Attribute& a : p.schema.attributes) attribute_.push_back(json_string(a.path));
-  for (const Module& m : p.modules) module_default_.push_back(json_string(m.name + ": default permit"));
+  for (const Module& m : p.modules)
+    module_default_.push_back(json_string(m.name + ": default permit"));
 }
 
 std::string DecisionWriter::write(const Decision& d, const DecisionFormat& fmt) const {
@@ -186,15 +207,17 @@ std::string decision_text(const Policy& p, const Decision& d) {
   for (auto& c : outcome) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   out += outcome + "  " + d.request_id + "  (" + format_timestamp(d.time) + ")\n";
   if (d.reasons.empty()) {
-    out += d.default_module >= 0
-               ? "  no rule decided; module `" + p.modules[static_cast<size_t>(d.default_module)].name + "` permits by default\n"
-               : "  no rule permits this request (default deny)\n";
+    out += d.default_module >= 0 ? "  no rule decided; module `" +
+                                       p.modules[static_cast<size_t>(d.default_module)].name +
+                                       "` permits by default\n"
+                                 : "  no rule permits this request (default deny)\n";
   } else {
     out += "  because:\n";
   }
   for (uint32_t i : d.reasons) {
     const Rule& r = p.rules[i];
-    out += "  - " + r.id + " [" + effect_name(r.effect) + (d.trace[i] == RuleStatus::kUnknown ? ", could not be ruled out" : "") + "]\n";
+    out += "  - " + r.id + " [" + effect_name(r.effect) +
+           (d.trace[i] == RuleStatus::kUnknown ? ", could not be ruled out" : "") + "]\n";
     out += "      " + r.because + "\n";
     out += "      cite: ";
     for (size_t k = 0; k < r.cites.size(); ++k) out += (k ? "; " : "") + r.cites[k];
@@ -204,19 +227,22 @@ std::string decision_text(const Policy& p, const Decision& d) {
   if (!d.obligations.empty()) {
     out += "  obligations:\n";
     for (const auto& [o, r] : d.obligations)
-      out += "  - " + p.obligations[o].text + "  (" + p.obligations[o].name + ", from " + p.rules[r].id + ")\n";
+      out += "  - " + p.obligations[o].text + "  (" + p.obligations[o].name + ", from " +
+             p.rules[r].id + ")\n";
   }
   if (!d.advice.empty()) {
     out += "  advice:\n";
     for (uint32_t i : d.advice) {
       out += "  - " + p.rules[i].because + "  (" + p.rules[i].id + "; ";
-      for (size_t k = 0; k < p.rules[i].cites.size(); ++k) out += (k ? "; " : "") + p.rules[i].cites[k];
+      for (size_t k = 0; k < p.rules[i].cites.size(); ++k)
+        out += (k ? "; " : "") + p.rules[i].cites[k];
       out += ")\n";
     }
   }
   if (!d.overridden.empty()) {
     out += "  exceptions applied:\n";
-    for (const auto& [r, by] : d.overridden) out += "  - " + p.rules[r].id + " overridden by " + p.rules[by].id + "\n";
+    for (const auto& [r, by] : d.overridden)
+      out += "  - " + p.rules[r].id + " overridden by " + p.rules[by].id + "\n";
   }
   if (!d.missing.empty()) {
     out += "  missing facts (provide them to decide):";

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <map>
 
-
 namespace ethos {
 namespace {
 
@@ -43,7 +42,8 @@ bool guard_of(const Policy& p, uint32_t node, Guard& g) {
       g = {slot, false, {0}, 1};
       return true;
     case IrOp::kEq:
-      if (n.operand_type != ValueType::kString && n.operand_type != ValueType::kEnum && n.operand_type != ValueType::kBool)
+      if (n.operand_type != ValueType::kString && n.operand_type != ValueType::kEnum &&
+          n.operand_type != ValueType::kBool)
         return false;
       if (attr_slot(p, n.a, slot) && const_value(p, n.b, v)) {
       } else if (attr_slot(p, n.b, slot) && const_value(p, n.a, v)) {
@@ -70,7 +70,8 @@ bool guard_of(const Policy& p, uint32_t node, Guard& g) {
       g = {slot, true, {cs.symbols.begin(), cs.symbols.end()}, 2};
       return true;
     }
-    default: return false;
+    default:
+      return false;
   }
 }
 
@@ -94,7 +95,8 @@ bool best_guard(const Policy& p, std::optional<uint32_t> root, Guard& best) {
   bool found = false;
   for (uint32_t c : cs) {
     Guard g;
-    if (guard_of(p, c, g) && (!found || g.score > best.score || (g.score == best.score && g.values.size() < best.values.size()))) {
+    if (guard_of(p, c, g) && (!found || g.score > best.score ||
+                              (g.score == best.score && g.values.size() < best.values.size()))) {
       best = std::move(g);
       found = true;
     }

@@ -67,7 +67,8 @@ class Converter {
     e.span = span(n);
     // `condition` and `expr` derive from or_expr: PEGTL matches them as
     // or_expr itself, so their children are the or_expr's operands.
-    if (n.is_type<g::or_expr>() || n.is_type<g::expr>() || n.is_type<g::condition>() || n.is_type<g::and_expr>()) {
+    if (n.is_type<g::or_expr>() || n.is_type<g::expr>() || n.is_type<g::condition>() ||
+        n.is_type<g::and_expr>()) {
       if (n.children.size() == 1) return expr(*n.children[0]);
       e.kind = n.is_type<g::and_expr>() ? ast::ExprKind::kAnd : ast::ExprKind::kOr;
       for (const auto& c : n.children) e.kids.push_back(expr(*c));
@@ -82,7 +83,8 @@ class Converter {
       if (n.children.size() == 1) return expr(*n.children[0]);
       const Node& op = *n.children.at(1);
       if (op.is_type<g::is_present>() || op.is_type<g::is_missing>()) {
-        e.kind = op.is_type<g::is_present>() ? ast::ExprKind::kIsPresent : ast::ExprKind::kIsMissing;
+        e.kind =
+            op.is_type<g::is_present>() ? ast::ExprKind::kIsPresent : ast::ExprKind::kIsMissing;
         e.kids.push_back(expr(*n.children[0]));
         return e;
       }
@@ -142,10 +144,14 @@ class Converter {
       e.text = n.string();
       const std::string unit = n.children.at(1)->string();
       int64_t mult = 1;
-      if (unit.rfind("week", 0) == 0) mult = 7 * 86400;
-      else if (unit.rfind("day", 0) == 0) mult = 86400;
-      else if (unit.rfind("hour", 0) == 0) mult = 3600;
-      else if (unit.rfind("minute", 0) == 0) mult = 60;
+      if (unit.rfind("week", 0) == 0)
+        mult = 7 * 86400;
+      else if (unit.rfind("day", 0) == 0)
+        mult = 86400;
+      else if (unit.rfind("hour", 0) == 0)
+        mult = 3600;
+      else if (unit.rfind("minute", 0) == 0)
+        mult = 60;
       e.int_value = parse_int(*n.children.at(0)) * mult;
       return e;
     }
@@ -208,11 +214,16 @@ class Converter {
       t.kind = ast::TypeKind::kSet;
     } else {
       std::string_view s = n.string_view();
-      if (s == "bool") t.kind = ast::TypeKind::kBool;
-      else if (s == "int") t.kind = ast::TypeKind::kInt;
-      else if (s == "string") t.kind = ast::TypeKind::kString;
-      else if (s == "timestamp") t.kind = ast::TypeKind::kTimestamp;
-      else t.kind = ast::TypeKind::kDuration;
+      if (s == "bool")
+        t.kind = ast::TypeKind::kBool;
+      else if (s == "int")
+        t.kind = ast::TypeKind::kInt;
+      else if (s == "string")
+        t.kind = ast::TypeKind::kString;
+      else if (s == "timestamp")
+        t.kind = ast::TypeKind::kTimestamp;
+      else
+        t.kind = ast::TypeKind::kDuration;
     }
     return t;
   }
@@ -224,8 +235,10 @@ class Converter {
     f.type = type(*n.children.at(1));
     for (size_t i = 2; i < n.children.size(); ++i) {
       const Node& c = *n.children[i];
-      if (c.is_type<g::optional_mark>()) f.optional = true;
-      else f.annotations.push_back({c.string().substr(1), span(c)});
+      if (c.is_type<g::optional_mark>())
+        f.optional = true;
+      else
+        f.annotations.push_back({c.string().substr(1), span(c)});
     }
     return f;
   }
@@ -245,10 +258,14 @@ class Converter {
       m.name = located(*n.children.at(0));
       for (size_t i = 1; i < n.children.size(); ++i) {
         const Node& c = *n.children[i];
-        if (c.is_type<g::title>()) m.title = string_located(c);
-        else if (c.is_type<g::applies_clause>()) m.applies = expr(*c.children.at(0));
-        else if (c.is_type<g::default_effect>()) m.default_effect = located(c);
-        else if (c.is_type<g::concern_clause>()) m.concern = located(*c.children.at(0));
+        if (c.is_type<g::title>())
+          m.title = string_located(c);
+        else if (c.is_type<g::applies_clause>())
+          m.applies = expr(*c.children.at(0));
+        else if (c.is_type<g::default_effect>())
+          m.default_effect = located(c);
+        else if (c.is_type<g::concern_clause>())
+          m.concern = located(*c.children.at(0));
       }
     } else if (n.is_type<g::param_decl>()) {
       d.kind = ast::DeclKind::kParam;
@@ -281,10 +298,14 @@ class Converter {
     r->name = located(*n.children.at(0));
     const Node& eff = *n.children.at(1);
     r->effect_span = span(eff);
-    if (eff.is_type<g::effect_permit>()) r->effect = ast::Effect::kPermit;
-    else if (eff.is_type<g::effect_forbid>()) r->effect = ast::Effect::kForbid;
-    else if (eff.is_type<g::effect_escalate>()) r->effect = ast::Effect::kEscalate;
-    else if (eff.is_type<g::effect_advise>()) r->effect = ast::Effect::kAdvise;
+    if (eff.is_type<g::effect_permit>())
+      r->effect = ast::Effect::kPermit;
+    else if (eff.is_type<g::effect_forbid>())
+      r->effect = ast::Effect::kForbid;
+    else if (eff.is_type<g::effect_escalate>())
+      r->effect = ast::Effect::kEscalate;
+    else if (eff.is_type<g::effect_advise>())
+      r->effect = ast::Effect::kAdvise;
     else {
       r->effect = ast::Effect::kRequire;
       r->obligation = located(*eff.children.at(0));
@@ -292,15 +313,23 @@ class Converter {
     for (size_t i = 2; i < n.children.size(); ++i) {
       const Node& c = *n.children[i];
       auto once = [&](auto& slot, auto value) {
-        if (slot) r->duplicate_clauses.push_back(located(c));
-        else slot = std::move(value);
+        if (slot)
+          r->duplicate_clauses.push_back(located(c));
+        else
+          slot = std::move(value);
       };
-      if (c.is_type<g::when_clause>()) once(r->when, expr(*c.children.at(0)));
-      else if (c.is_type<g::unless_clause>()) once(r->unless, expr(*c.children.at(0)));
-      else if (c.is_type<g::because_clause>()) once(r->because, string_located(c));
-      else if (c.is_type<g::concern_clause>()) once(r->concern, located(*c.children.at(0)));
-      else if (c.is_type<g::severity_clause>()) once(r->severity, located(*c.children.at(0)));
-      else if (c.is_type<g::confidence_clause>()) once(r->confidence, located(*c.children.at(0)));
+      if (c.is_type<g::when_clause>())
+        once(r->when, expr(*c.children.at(0)));
+      else if (c.is_type<g::unless_clause>())
+        once(r->unless, expr(*c.children.at(0)));
+      else if (c.is_type<g::because_clause>())
+        once(r->because, string_located(c));
+      else if (c.is_type<g::concern_clause>())
+        once(r->concern, located(*c.children.at(0)));
+      else if (c.is_type<g::severity_clause>())
+        once(r->severity, located(*c.children.at(0)));
+      else if (c.is_type<g::confidence_clause>())
+        once(r->confidence, located(*c.children.at(0)));
       else if (c.is_type<g::overrides_clause>()) {
         if (!r->overrides.empty()) r->duplicate_clauses.push_back(located(c));
         for (const auto& ref : c.children) r->overrides.push_back(located(*ref));
@@ -332,10 +361,14 @@ class Converter {
           x.kind = ast::ExpectKind::kOutcome;
           x.items.push_back(located(body));
         } else {
-          if (body.is_type<g::expect_rules>()) x.kind = ast::ExpectKind::kRules;
-          else if (body.is_type<g::expect_no_rules>()) x.kind = ast::ExpectKind::kNoRules;
-          else if (body.is_type<g::expect_obligations>()) x.kind = ast::ExpectKind::kObligations;
-          else x.kind = ast::ExpectKind::kMissing;
+          if (body.is_type<g::expect_rules>())
+            x.kind = ast::ExpectKind::kRules;
+          else if (body.is_type<g::expect_no_rules>())
+            x.kind = ast::ExpectKind::kNoRules;
+          else if (body.is_type<g::expect_obligations>())
+            x.kind = ast::ExpectKind::kObligations;
+          else
+            x.kind = ast::ExpectKind::kMissing;
           for (const auto& item : body.children) x.items.push_back(located(*item));
         }
         t->expectations.push_back(std::move(x));
@@ -359,8 +392,10 @@ std::vector<ast::Comment> scan_comments(const SourceSet& sources, uint32_t file)
   for (size_t i = 0; i < text.size(); ++i) {
     char c = text[i];
     if (in_string) {
-      if (c == '\\') ++i;
-      else if (c == '"' || c == '\n') in_string = false;
+      if (c == '\\')
+        ++i;
+      else if (c == '"' || c == '\n')
+        in_string = false;
     } else if (c == '"') {
       in_string = true;
     } else if (c == '/' && i + 1 < text.size() && text[i + 1] == '/') {
@@ -380,7 +415,8 @@ bool starts_declaration(std::string_view line) {
   size_t i = line.find_first_not_of(" \t");
   if (i == std::string_view::npos) return false;
   line.remove_prefix(i);
-  for (std::string_view kw : {"rule", "define", "param", "obligation", "module", "schema", "test"}) {
+  for (std::string_view kw :
+       {"rule", "define", "param", "obligation", "module", "schema", "test"}) {
     if (line.substr(0, kw.size()) == kw &&
         (line.size() == kw.size() || line[kw.size()] == ' ' || line[kw.size()] == '\t'))
       return true;
@@ -394,7 +430,8 @@ size_t recovery_point(const std::string& text, size_t offset) {
   while (pos != std::string::npos) {
     size_t begin = pos + 1;
     size_t end = text.find('\n', begin);
-    std::string_view line(text.data() + begin, (end == std::string::npos ? text.size() : end) - begin);
+    std::string_view line(text.data() + begin,
+                          (end == std::string::npos ? text.size() : end) - begin);
     if (starts_declaration(line)) return begin;
     pos = end;
   }
@@ -426,7 +463,8 @@ size_t first_invalid_utf8(std::string_view s) {
     for (size_t k = 1; k <= n; ++k)
       if ((static_cast<unsigned char>(s[i + k]) >> 6) != 0x2) return i;
     auto c1 = n ? static_cast<unsigned char>(s[i + 1]) : 0;
-    if ((c == 0xE0 && c1 < 0xA0) || (c == 0xED && c1 > 0x9F) || (c == 0xF0 && c1 < 0x90) || (c == 0xF4 && c1 > 0x8F))
+    if ((c == 0xE0 && c1 < 0xA0) || (c == 0xED && c1 > 0x9F) || (c == 0xF0 && c1 < 0x90) ||
+        (c == 0xF4 && c1 > 0x8F))
       return i;
     i += n + 1;
   }
@@ -437,7 +475,8 @@ size_t first_invalid_utf8(std::string_view s) {
 
 std::string unquote(std::string_view literal) {
   std::string out;
-  if (literal.size() >= 2 && literal.front() == '"') literal = literal.substr(1, literal.size() - 2);
+  if (literal.size() >= 2 && literal.front() == '"')
+    literal = literal.substr(1, literal.size() - 2);
   out.reserve(literal.size());
   for (size_t i = 0; i < literal.size(); ++i) {
     char c = literal[i];
@@ -460,7 +499,8 @@ ast::File parse_file(const SourceSet& sources, uint32_t file, Diagnostics& diags
   // (whose JSON would then be invalid), so the file is refused as a whole.
   if (size_t bad = first_invalid_utf8(text); bad != std::string::npos) {
     auto at = static_cast<uint32_t>(bad);
-    diags.error(sources.span(file, at, at + 1), "this file is not valid UTF-8", "save it as UTF-8 text");
+    diags.error(sources.span(file, at, at + 1), "this file is not valid UTF-8",
+                "save it as UTF-8 text");
     return result;
   }
   result.comments = scan_comments(sources, file);
@@ -470,7 +510,8 @@ ast::File parse_file(const SourceSet& sources, uint32_t file, Diagnostics& diags
     try {
       auto root = pt::parse<g::one_declaration, selector, pegtl::nothing, g::control>(in);
       if (!root || root->children.empty()) break;  // end of file
-      for (const auto& decl : root->children) result.declarations.push_back(conv.declaration(*decl));
+      for (const auto& decl : root->children)
+        result.declarations.push_back(conv.declaration(*decl));
     } catch (const pegtl::parse_error& e) {
       const auto& p = e.positions().front();
       uint32_t offset = static_cast<uint32_t>(p.byte);
@@ -478,13 +519,17 @@ ast::File parse_file(const SourceSet& sources, uint32_t file, Diagnostics& diags
       std::string found;
       if (offset < text.size()) {
         size_t n = 0;
-        while (offset + n < text.size() && n < 20 && !std::isspace(static_cast<unsigned char>(text[offset + n]))) ++n;
+        while (offset + n < text.size() && n < 20 &&
+               !std::isspace(static_cast<unsigned char>(text[offset + n])))
+          ++n;
         found = std::string(text.substr(offset, n));
         s.end = offset + static_cast<uint32_t>(std::max<size_t>(n, 1));
       }
       std::string message(e.message());
-      if (!found.empty()) message += ", found `" + found + "`";
-      else message += ", found the end of the file";
+      if (!found.empty())
+        message += ", found `" + found + "`";
+      else
+        message += ", found the end of the file";
       diags.error(s, message);
       size_t next = recovery_point(text, offset);
       if (next == std::string::npos) break;

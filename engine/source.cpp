@@ -16,7 +16,8 @@ SourceFile::SourceFile(std::string path, std::string text)
 std::string_view SourceFile::line_text(uint32_t line) const {
   if (line == 0 || line > line_starts_.size()) return {};
   uint32_t b = line_starts_[line - 1];
-  uint32_t e = line < line_starts_.size() ? line_starts_[line] : static_cast<uint32_t>(text_.size());
+  uint32_t e =
+      line < line_starts_.size() ? line_starts_[line] : static_cast<uint32_t>(text_.size());
   std::string_view v(text_.data() + b, e - b);
   while (!v.empty() && (v.back() == '\n' || v.back() == '\r')) v.remove_suffix(1);
   return v;
@@ -60,9 +61,12 @@ void Diagnostics::sort() {
 namespace {
 const char* severity_name(Severity s) {
   switch (s) {
-    case Severity::kError: return "error";
-    case Severity::kWarning: return "warning";
-    case Severity::kNote: return "note";
+    case Severity::kError:
+      return "error";
+    case Severity::kWarning:
+      return "warning";
+    case Severity::kNote:
+      return "note";
   }
   return "error";
 }
@@ -76,7 +80,8 @@ void render_location(std::string& out, const SourceSet& sources, Span span, bool
   out += gutter + " | ";
   out += line;
   out += "\n" + std::string(gutter.size(), ' ') + " | ";
-  for (uint32_t i = 1; i < span.col && i - 1 < line.size(); ++i) out += line[i - 1] == '\t' ? '\t' : ' ';
+  for (uint32_t i = 1; i < span.col && i - 1 < line.size(); ++i)
+    out += line[i - 1] == '\t' ? '\t' : ' ';
   size_t width = 1;
   if (underline && span.end > span.begin) {
     size_t rest = line.size() >= span.col ? line.size() - (span.col - 1) : 1;
@@ -95,7 +100,8 @@ std::string location(const SourceSet& sources, Span span) {
 }  // namespace
 
 std::string render(const SourceSet& sources, const Diagnostic& d) {
-  std::string out = location(sources, d.span) + ": " + severity_name(d.severity) + ": " + d.message + "\n";
+  std::string out =
+      location(sources, d.span) + ": " + severity_name(d.severity) + ": " + d.message + "\n";
   render_location(out, sources, d.span, true);
   if (!d.help.empty()) out += "help: " + d.help + "\n";
   for (const Note& n : d.notes) {

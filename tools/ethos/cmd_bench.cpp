@@ -26,7 +26,9 @@ struct Percentiles {
 Percentiles percentiles(std::vector<double>& ns) {
   std::sort(ns.begin(), ns.end());
   auto at = [&](double q) {
-    return ns.empty() ? 0.0 : ns[std::min(ns.size() - 1, static_cast<size_t>(q * static_cast<double>(ns.size())))];
+    return ns.empty() ? 0.0
+                      : ns[std::min(ns.size() - 1,
+                                    static_cast<size_t>(q * static_cast<double>(ns.size())))];
   };
   return {at(0.50), at(0.90), at(0.99), at(0.999)};
 }
@@ -37,7 +39,9 @@ double peak_rss_mib() {
   return static_cast<double>(u.ru_maxrss) / 1024.0;
 }
 
-double since_ns(Clock::time_point t) { return std::chrono::duration<double, std::nano>(Clock::now() - t).count(); }
+double since_ns(Clock::time_point t) {
+  return std::chrono::duration<double, std::nano>(Clock::now() - t).count();
+}
 
 // CPU time of this thread: unlike wall time, it does not grow when other
 // processes take the core, so it is the steadier figure on a busy machine.
@@ -61,8 +65,8 @@ struct Opts {
 };
 
 // JSON text in -> decision JSON out, on `threads` threads sharing one policy.
-double json_throughput(const Bundle& b, const std::vector<std::string>& requests, size_t n, unsigned threads,
-                       const DecisionFormat& fmt) {
+double json_throughput(const Bundle& b, const std::vector<std::string>& requests, size_t n,
+                       unsigned threads, const DecisionFormat& fmt) {
   std::vector<std::thread> pool;
   auto start = Clock::now();
   for (unsigned t = 0; t < threads; ++t) {
@@ -122,7 +126,8 @@ void run(const Opts& o) {
     }
   }
   if (requests.empty()) {
-    std::cerr << "ethos bench: give request files (e.g. policies/examples/*.json) or --synthetic N\n";
+    std::cerr
+        << "ethos bench: give request files (e.g. policies/examples/*.json) or --synthetic N\n";
     throw kUsage;
   }
   if (!o.record.empty()) {
@@ -145,7 +150,8 @@ void run(const Opts& o) {
   // Phase 1: a bound request -> Decision (evaluation alone).
   std::vector<double> bound_ns;
   bound_ns.reserve(n);
-  for (size_t i = 0; i < std::min<size_t>(n, 20000); ++i) evaluator.evaluate(bound[i % bound.size()], d);
+  for (size_t i = 0; i < std::min<size_t>(n, 20000); ++i)
+    evaluator.evaluate(bound[i % bound.size()], d);
   size_t evaluated = 0;
   double bound_cpu0 = thread_cpu_ns();
   auto b0 = Clock::now();
@@ -160,7 +166,9 @@ void run(const Opts& o) {
   // Phase 2: JSON text -> decision JSON, one thread, per-call latency.
   DecisionFormat fmt;
   fmt.bundle_hash = b.hash;
-  fmt.trace_mode = o.trace == "none" ? TraceMode::kNone : o.trace == "compact" ? TraceMode::kCompact : TraceMode::kFull;
+  fmt.trace_mode = o.trace == "none"      ? TraceMode::kNone
+                   : o.trace == "compact" ? TraceMode::kCompact
+                                          : TraceMode::kFull;
   DecisionWriter writer(*b.policy);
   std::vector<double> json_ns;
   json_ns.reserve(n);
@@ -182,7 +190,8 @@ void run(const Opts& o) {
   double json_rate = static_cast<double>(n) / (since_ns(j0) / 1e9);
   double json_cpu = (thread_cpu_ns() - json_cpu0) / static_cast<double>(n);
   // Phase 3: throughput on N threads sharing the policy.
-  double threaded_rate = o.threads > 1 ? json_throughput(b, requests, n, o.threads, fmt) : json_rate;
+  double threaded_rate =
+      o.threads > 1 ? json_throughput(b, requests, n, o.threads, fmt) : json_rate;
   Percentiles pb = percentiles(bound_ns), pj = percentiles(json_ns);
   double avg_evaluated = static_cast<double>(evaluated) / static_cast<double>(n);
   if (o.json) {
@@ -194,10 +203,16 @@ void run(const Opts& o) {
                         {"trace", o.trace},
                         {"compile_ms", compile_ms},
                         {"rules_evaluated_per_decision", avg_evaluated},
-                        {"bound_p50_ns", pb.p50}, {"bound_p90_ns", pb.p90}, {"bound_p99_ns", pb.p99}, {"bound_p999_ns", pb.p999},
+                        {"bound_p50_ns", pb.p50},
+                        {"bound_p90_ns", pb.p90},
+                        {"bound_p99_ns", pb.p99},
+                        {"bound_p999_ns", pb.p999},
                         {"bound_decisions_per_sec", bound_rate},
                         {"bound_cpu_ns_per_decision", bound_cpu},
-                        {"json_p50_ns", pj.p50}, {"json_p90_ns", pj.p90}, {"json_p99_ns", pj.p99}, {"json_p999_ns", pj.p999},
+                        {"json_p50_ns", pj.p50},
+                        {"json_p90_ns", pj.p90},
+                        {"json_p99_ns", pj.p99},
+                        {"json_p999_ns", pj.p999},
                         {"json_decisions_per_sec_1_thread", json_rate},
                         {"json_cpu_ns_per_decision", json_cpu},
                         {"decisions_per_sec", threaded_rate},
@@ -206,35 +221,48 @@ void run(const Opts& o) {
     std::cout << j.dump(2) << "\n";
     return;
   }
-  std::printf("policy: %zu rules in %zu modules; compile %.1f ms; %.1f rules evaluated per decision (rule index)\n",
-              b.policy->rules.size(), b.policy->modules.size(), compile_ms, avg_evaluated);
+  std::printf(
+      "policy: %zu rules in %zu modules; compile %.1f ms; %.1f rules evaluated per decision (rule "
+      "index)\n",
+      b.policy->rules.size(), b.policy->modules.size(), compile_ms, avg_evaluated);
   std::printf("requests: %zu distinct; %zu decisions per phase\n", requests.size(), n);
-  std::printf("bound request -> decision, 1 thread:    %10.0f decisions/s  p50 %7.0f ns  p90 %7.0f ns  p99 %7.0f ns  p99.9 %7.0f ns\n",
-              bound_rate, pb.p50, pb.p90, pb.p99, pb.p999);
-  std::printf("JSON in -> decision JSON out, 1 thread: %10.0f decisions/s  p50 %7.0f ns  p90 %7.0f ns  p99 %7.0f ns  p99.9 %7.0f ns\n",
-              json_rate, pj.p50, pj.p90, pj.p99, pj.p999);
-  std::printf("CPU time per decision (includes the timing calls): bound %.0f ns, JSON %.0f ns\n", bound_cpu, json_cpu);
+  std::printf(
+      "bound request -> decision, 1 thread:    %10.0f decisions/s  p50 %7.0f ns  p90 %7.0f ns  p99 "
+      "%7.0f ns  p99.9 %7.0f ns\n",
+      bound_rate, pb.p50, pb.p90, pb.p99, pb.p999);
+  std::printf(
+      "JSON in -> decision JSON out, 1 thread: %10.0f decisions/s  p50 %7.0f ns  p90 %7.0f ns  p99 "
+      "%7.0f ns  p99.9 %7.0f ns\n",
+      json_rate, pj.p50, pj.p90, pj.p99, pj.p999);
+  std::printf("CPU time per decision (includes the timing calls): bound %.0f ns, JSON %.0f ns\n",
+              bound_cpu, json_cpu);
   if (o.threads > 1)
-    std::printf("JSON in -> decision JSON out, %u threads: %9.0f decisions/s  (%.2fx one thread)\n", o.threads, threaded_rate,
-                threaded_rate / json_rate);
-  std::printf("decision JSON: %zu bytes on average (trace: %s); peak memory %.1f MiB\n", bytes / std::max<size_t>(n, 1),
-              o.trace.c_str(), peak_rss_mib());
+    std::printf("JSON in -> decision JSON out, %u threads: %9.0f decisions/s  (%.2fx one thread)\n",
+                o.threads, threaded_rate, threaded_rate / json_rate);
+  std::printf("decision JSON: %zu bytes on average (trace: %s); peak memory %.1f MiB\n",
+              bytes / std::max<size_t>(n, 1), o.trace.c_str(), peak_rss_mib());
 }
 
 }  // namespace
 
 void add_bench(CLI::App& app) {
   auto opts = std::make_shared<Opts>();
-  auto* cmd = app.add_subcommand("bench", "Measure compile time, decisions/s and latency percentiles");
+  auto* cmd =
+      app.add_subcommand("bench", "Measure compile time, decisions/s and latency percentiles");
   cmd->add_option("--policies", opts->policies, "Policy directory (default: policies)");
   cmd->add_option("requests", opts->inputs, "Request files (JSON object, array or JSON lines)");
-  cmd->add_option("-n,--iterations", opts->iterations, "Decisions to time in each phase (default 200000)");
-  cmd->add_option("--synthetic", opts->synthetic, "Benchmark a generated pack of N rules instead of --policies");
+  cmd->add_option("-n,--iterations", opts->iterations,
+                  "Decisions to time in each phase (default 200000)");
+  cmd->add_option("--synthetic", opts->synthetic,
+                  "Benchmark a generated pack of N rules instead of --policies");
   cmd->add_option("--seed", opts->seed, "Seed of the generated pack and requests (default 1)");
-  cmd->add_option("--write", opts->write, "With --synthetic: write the generated pack and requests.jsonl here");
-  cmd->add_option("--threads", opts->threads, "Threads for the throughput phase (default 1)")->check(CLI::Range(1u, 256u));
+  cmd->add_option("--write", opts->write,
+                  "With --synthetic: write the generated pack and requests.jsonl here");
+  cmd->add_option("--threads", opts->threads, "Threads for the throughput phase (default 1)")
+      ->check(CLI::Range(1u, 256u));
   cmd->add_option("--record", opts->record, "Measure recording into this decision log instead");
-  cmd->add_option("--trace", opts->trace, "Trace in the decision JSON: full, compact or none (default full)")
+  cmd->add_option("--trace", opts->trace,
+                  "Trace in the decision JSON: full, compact or none (default full)")
       ->check(CLI::IsMember({"full", "compact", "none"}));
   cmd->add_flag("--json", opts->json, "One JSON object for scripts");
   cmd->footer(

@@ -23,18 +23,23 @@ void add_eval(CLI::App& app) {
   auto opts = std::make_shared<Opts>();
   auto* cmd = app.add_subcommand("eval", "Decide requests: permit, deny or escalate, with reasons");
   cmd->add_option("--policies", opts->policies, "Policy directory (default: policies)");
-  cmd->add_option("requests", opts->inputs, "Request files (JSON object, array or JSON lines), or - for stdin")->required();
+  cmd->add_option("requests", opts->inputs,
+                  "Request files (JSON object, array or JSON lines), or - for stdin")
+      ->required();
   cmd->add_option("--param", opts->params, "Override a param: module.name=value");
   cmd->add_flag("--json", opts->json, "Decisions as JSON (one object; JSON lines for several)");
-  cmd->add_flag("--exit-code", opts->exit_code, "Exit 0 permit, 2 deny, 3 escalate (the strictest decision)");
+  cmd->add_flag("--exit-code", opts->exit_code,
+                "Exit 0 permit, 2 deny, 3 escalate (the strictest decision)");
   cmd->add_flag("--no-trace", opts->no_trace, "Leave the per-rule trace out of --json output");
   cmd->add_flag("--remedies", opts->remedies,
-                "For a deny or escalate, the smallest changes of facts that would make it a permit (each verified)");
+                "For a deny or escalate, the smallest changes of facts that would make it a permit "
+                "(each verified)");
   add_record_options(cmd, opts->record);
   cmd->footer(
       "Example:\n  ethos eval --policies policies policies/examples/01-*.json\n"
       "Exit: 0 decided (or permit with --exit-code), 1 policy errors, 2 deny and 3 escalate with\n"
-      "--exit-code, 4 a request could not be read or bound, 64 --record without a key, 70 a decision\n"
+      "--exit-code, 4 a request could not be read or bound, 64 --record without a key, 70 a "
+      "decision\n"
       "could not be recorded (it is then not printed).");
   cmd->callback([opts] {
     CheckOptions options;
@@ -66,8 +71,8 @@ void add_eval(CLI::App& app) {
       for (size_t k = 0; k < requests.size(); ++k) {
         BindError err;
         if (!binder.bind(requests[k], bound, err)) {
-          std::cerr << input << (requests.size() > 1 ? "[" + std::to_string(k) + "]" : "") << ": " << err.path
-                    << ": " << err.message << "\n";
+          std::cerr << input << (requests.size() > 1 ? "[" + std::to_string(k) + "]" : "") << ": "
+                    << err.path << ": " << err.message << "\n";
           bad = true;
           continue;
         }
@@ -77,7 +82,8 @@ void add_eval(CLI::App& app) {
           try {
             recorded_id = log->record(b, bound, d);
           } catch (const sql::StoreError& e) {
-            std::cerr << "ethos: cannot record the decision, so it is not given: " << e.what() << "\n";
+            std::cerr << "ethos: cannot record the decision, so it is not given: " << e.what()
+                      << "\n";
             throw kInternal;
           }
         }
@@ -86,13 +92,16 @@ void add_eval(CLI::App& app) {
         if (opts->json) {
           DecisionFormat fmt;
           fmt.bundle_hash = b.hash;
-          fmt.decision_id = !recorded_id.empty() ? recorded_id : "d-" + sha256_hex(b.hash + "\n" + requests[k]).substr(0, 24);
+          fmt.decision_id = !recorded_id.empty()
+                                ? recorded_id
+                                : "d-" + sha256_hex(b.hash + "\n" + requests[k]).substr(0, 24);
           fmt.trace_mode = opts->no_trace ? TraceMode::kNone : TraceMode::kFull;
           outputs.push_back(decision_json(*b.policy, d, fmt));
           if (opts->remedies) {  // one more member before the closing brace
             RemedySearch found = find_remedies(b.policy, requests[k], d);
-            outputs.back().insert(outputs.back().size() - 1, ",\"remedies\":" + remedies_json(*b.policy, found) +
-                                                                (found.cut_short ? ",\"remedies_cut_short\":true" : ""));
+            outputs.back().insert(outputs.back().size() - 1,
+                                  ",\"remedies\":" + remedies_json(*b.policy, found) +
+                                      (found.cut_short ? ",\"remedies_cut_short\":true" : ""));
           }
         } else {
           std::cout << (input == "-" ? "" : input + "\n") << decision_text(*b.policy, d)
