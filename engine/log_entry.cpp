@@ -154,7 +154,9 @@ std::string chain_hash(std::string_view prev_hash, std::string_view content) {
   return out;
 }
 
-Decision decode_decision(const Policy& p, const LogEntry& e) {
+namespace {
+
+Decision decode_columns(const Policy& p, const LogEntry& e) {
   Decision d;
   const EncodedDecision& x = e.decision;
   d.request_id = e.request_id;
@@ -193,6 +195,17 @@ Decision decode_decision(const Policy& p, const LogEntry& e) {
     if (!x.default_module.empty() && p.modules[m].name == x.default_module)
       d.default_module = static_cast<int32_t>(m);
   return d;
+}
+
+}  // namespace
+
+Decision decode_decision(const Policy& p, const LogEntry& e) {
+  try {
+    return decode_columns(p, e);
+  } catch (const nlohmann::json::exception& ex) {
+    // A column that is not the JSON the log writes (found by the decision_log fuzzer).
+    throw std::runtime_error("decision `" + e.id + "`: a stored column is not valid: " + ex.what());
+  }
 }
 
 }  // namespace ethos

@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include "log_entry.hpp"
 #include "support.hpp"
 
 using namespace ethos;
@@ -260,4 +261,32 @@ TEST_CASE("a request that names a field twice is refused at the second one") {
   CHECK(binder.bind(time_request(""), out, err));
   CHECK_FALSE(binder.bind(time_request(R"(,"count":3)"), out, err));
   CHECK(err.message.find("duplicate field `count`") != std::string::npos);
+}
+
+TEST_CASE("a recorded decision whose stored columns are not the log's JSON is a runtime_error") {
+  // Found by the decision_log fuzzer: decode_decision let nlohmann's
+  // parse_error and type_error escape, where its contract (and every caller)
+  // expects std::runtime_error naming the decision.
+  auto p =
+      compile_with(kTimeSchema, "module m \"M\"\nrule r: forbid when count > 0" + kCite + "\n");
+  RequestBinder binder(*p);
+  BoundRequest bound;
+  BindError err;
+  REQUIRE(binder.bind(time_request(""), bound, err));
+  Evaluator ev(p);
+  LogEntry good;
+  good.id = "d-000000000000000000000001";
+  encode_decision(*p, ev.evaluate(bound), good.decision);
+  REQUIRE_NOTHROW(decode_decision(*p, good));
+  auto corrupt = [&](std::string EncodedDecision::*column, const char* text) {
+    LogEntry e = good;
+    e.decision.*column = text;
+    INFO(text);
+    CHECK_THROWS_AS(decode_decision(*p, e), std::runtime_error);
+  };
+  corrupt(&EncodedDecision::reasons, "[");
+  corrupt(&EncodedDecision::advice, "[1]");
+  corrupt(&EncodedDecision::obligations, "[[1]]");
+  corrupt(&EncodedDecision::overridden, "7");
+  corrupt(&EncodedDecision::missing_facts, "[1]");
 }
