@@ -212,11 +212,7 @@ RequestBinder::~RequestBinder() = default;
 bool RequestBinder::bind(std::string_view json, BoundRequest& out, BindError& error) {
   const Policy& p = impl_->policy;
   size_t n = p.schema.attributes.size();
-  out.values.assign(n, Value{});
-  out.present.assign(n, 0);
-  out.sets.clear();
-  out.arena.clear();
-  out.arena.reserve(json.size());
+  out.reset(n, json.size());
   impl_->path.clear();
   if (impl_->seen.size() != n) impl_->seen.assign(n, 0);
   if (++impl_->generation == 0) {

@@ -31,9 +31,21 @@ struct BoundRequest {
   std::vector<Value> values;     // by slot
   std::vector<uint8_t> present;  // by slot
   std::vector<SetValue> sets;
-  std::string arena;             // backing store for every text view
+  std::string arena;  // backing store for every text view
   std::string request_id;
   int64_t time = 0;
+
+  // Empties it for `slots` attributes, with room for `text_bytes` of text so
+  // that views into the arena stay valid while binding. Both binders start here.
+  void reset(size_t slots, size_t text_bytes) {
+    values.assign(slots, Value{});
+    present.assign(slots, 0);
+    sets.clear();
+    arena.clear();
+    arena.reserve(text_bytes);
+    request_id.clear();
+    time = 0;
+  }
 
   BoundRequest() = default;
   BoundRequest(BoundRequest&&) = default;

@@ -126,13 +126,7 @@ StoredRequestBinder::~StoredRequestBinder() = default;
 bool StoredRequestBinder::bind(std::string_view stored, BoundRequest& out, std::string& error) {
   const Policy& p = impl_->policy;
   size_t n = p.schema.attributes.size();
-  out.values.assign(n, Value{});
-  out.present.assign(n, 0);
-  out.sets.clear();
-  out.arena.clear();
-  out.arena.reserve(stored.size());
-  out.request_id.clear();
-  out.time = 0;
+  out.reset(n, stored.size());
   if (is_keyed(stored)) {
     if (!impl_->keyed) impl_->keyed = std::make_unique<RequestBinder>(p);
     BindError e;
