@@ -8,6 +8,7 @@
 #include <set>
 
 #include "index.hpp"
+#include "program.hpp"
 #include "parser.hpp"
 #include "rule_graph.hpp"
 
@@ -256,6 +257,7 @@ class Checker {
     check_tests();
     report_unused();
     if (diags_.has_errors()) return nullptr;
+    build_program(*p_);
     build_rule_index(*p_);
     return p_;
   }

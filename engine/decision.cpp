@@ -1,5 +1,7 @@
 #include "decision.hpp"
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 #include "check.hpp"
@@ -190,7 +192,10 @@ void DecisionWriter::write(const Decision& d, const DecisionFormat& fmt, std::st
     out += '}';
   } else if (fmt.trace_mode == TraceMode::kCompact) {
     out += ",\"trace\":{";
-    for (size_t k = 0; k < d.evaluated.size(); ++k) trace_entry(d.evaluated[k], k == 0);
+    // The evaluator lists them in rank order; the trace is in declaration order.
+    std::vector<uint32_t> rules(d.evaluated);
+    std::sort(rules.begin(), rules.end());
+    for (size_t k = 0; k < rules.size(); ++k) trace_entry(rules[k], k == 0);
     out += "},\"trace_elided\":";
     out += std::to_string(trace_key_.size() - d.evaluated.size());
   }

@@ -33,8 +33,9 @@ struct Decision {
   std::vector<uint32_t> missing;                           // attribute slots, sorted
   std::vector<RuleStatus> trace;                           // by rule index
   // Rules whose condition was evaluated (the others were excluded by the
-  // rule index); the evaluator uses it to reset `trace` cheaply when the
-  // Decision is reused for the same policy.
+  // rule index), in the order they were evaluated (rank order, not
+  // declaration order); the evaluator uses it to reset `trace` cheaply when
+  // the Decision is reused for the same policy.
   std::vector<uint32_t> evaluated;
   const Policy* trace_policy = nullptr;
 };

@@ -43,7 +43,10 @@ struct Evaluator::Scratch {
   std::vector<Value> define_value;
   std::vector<uint32_t> module_generation;
   std::vector<uint8_t> module_applies;
-  std::vector<uint32_t> rule_generation;  // candidate marks
+  // Candidates, by rank: bit r of words[r / 64], and bit w % 64 of
+  // summary[w / 64] when words[w] is not zero. Both are all zero between calls.
+  std::vector<uint64_t> words;
+  std::vector<uint64_t> summary;
 };
 
 namespace {
@@ -52,7 +55,13 @@ class Run {
  public:
   Run(const Policy& p, const BoundRequest& r, Evaluator* /*unused*/, std::vector<uint32_t>& dgen,
       std::vector<uint8_t>& dknown, std::vector<Value>& dval, uint32_t gen)
-      : p_(p), r_(r), dgen_(dgen), dknown_(dknown), dval_(dval), gen_(gen) {}
+      : p_(p),
+        r_(r),
+        code_(p.program.code.data()),
+        dgen_(dgen),
+        dknown_(dknown),
+        dval_(dval),
+        gen_(gen) {}
 
   Tri tri(uint32_t id) {
     const IrNode& n = p_.nodes[id];
@@ -142,6 +151,107 @@ class Run {
         return v.num ? kT : kF;
       }
     }
+  }
+
+  // Runs the program subtree at `pc` (Program in policy.hpp).
+  Tri exec(uint32_t pc) {
+    const PcInst& in = code_[pc];
+    switch (in.op) {
+      case PcOp::kFalse:
+        return kF;
+      case PcOp::kTrue:
+        return kT;
+      case PcOp::kFlag:
+        return r_.present[in.a] ? (r_.values[in.a].num ? kT : kF) : kU;
+      case PcOp::kPresent:
+        return r_.present[in.a] ? kT : kF;
+      case PcOp::kMissing:
+        return r_.present[in.a] ? kF : kT;
+      case PcOp::kCmp: {
+        if (!r_.present[in.a]) return kU;
+        const int64_t x = r_.values[in.a].num;
+        bool res;
+        switch (in.cmp) {
+          case PcCmp::kEq:
+            res = x == in.imm;
+            break;
+          case PcCmp::kNe:
+            res = x != in.imm;
+            break;
+          case PcCmp::kLt:
+            res = x < in.imm;
+            break;
+          case PcCmp::kLe:
+            res = x <= in.imm;
+            break;
+          case PcCmp::kGt:
+            res = x > in.imm;
+            break;
+          default:
+            res = x >= in.imm;
+            break;
+        }
+        return res ? kT : kF;
+      }
+      case PcOp::kIn: {
+        if (!r_.present[in.a]) return kU;
+        const std::vector<int32_t>& s = p_.const_sets[in.b].symbols;
+        const int64_t x = r_.values[in.a].num;
+        return std::binary_search(s.begin(), s.end(), x) ? kT : kF;
+      }
+      case PcOp::kHas: {
+        if (!r_.present[in.a]) return kU;
+        const std::vector<int32_t>& s = r_.sets[r_.values[in.a].set].symbols;
+        return std::binary_search(s.begin(), s.end(), in.imm) ? kT : kF;
+      }
+      case PcOp::kHasAny:
+      case PcOp::kHasAll: {
+        if (!r_.present[in.a]) return kU;
+        const std::vector<int32_t>& have = r_.sets[r_.values[in.a].set].symbols;
+        const std::vector<int32_t>& want = p_.const_sets[in.b].symbols;
+        const bool any = in.op == PcOp::kHasAny;
+        for (int32_t w : want)
+          if (std::binary_search(have.begin(), have.end(), w) == any) return any ? kT : kF;
+        return any ? kF : kT;
+      }
+      case PcOp::kDefine: {
+        const uint32_t d = in.a;
+        if (dgen_[d] != gen_) {
+          Tri t = exec(p_.program.define[d]);
+          dgen_[d] = gen_;
+          dknown_[d] = t != kU;
+          if (t != kU) dval_[d].num = t == kT;
+        }
+        return dknown_[d] ? (dval_[d].num ? kT : kF) : kU;
+      }
+      case PcOp::kNot:
+        return tri_not(exec(pc + 1));
+      case PcOp::kAnd: {
+        Tri acc = kT;
+        uint32_t at = pc + 1;
+        for (uint32_t k = 0; k < in.a; ++k) {
+          Tri t = exec(at);
+          if (t == kF) return kF;
+          if (t == kU) acc = kU;
+          at += code_[at].size;
+        }
+        return acc;
+      }
+      case PcOp::kOr: {
+        Tri acc = kF;
+        uint32_t at = pc + 1;
+        for (uint32_t k = 0; k < in.a; ++k) {
+          Tri t = exec(at);
+          if (t == kT) return kT;
+          if (t == kU) acc = kU;
+          at += code_[at].size;
+        }
+        return acc;
+      }
+      case PcOp::kIr:
+        return tri(in.a);
+    }
+    return kU;
   }
 
   // A value; false when unknown.
@@ -252,6 +362,7 @@ class Run {
 
   const Policy& p_;
   const BoundRequest& r_;
+  const PcInst* code_;
   std::vector<uint32_t>& dgen_;
   std::vector<uint8_t>& dknown_;
   std::vector<Value>& dval_;
@@ -267,7 +378,9 @@ Evaluator::Evaluator(std::shared_ptr<const Policy> policy)
   scratch_->define_value.assign(policy_->defines.size(), Value{});
   scratch_->module_generation.assign(policy_->modules.size(), 0);
   scratch_->module_applies.assign(policy_->modules.size(), kT);
-  scratch_->rule_generation.assign(policy_->rules.size(), 0);
+  const size_t words = (policy_->rules.size() + 63) / 64;
+  scratch_->words.assign(words, 0);
+  scratch_->summary.assign((words + 63) / 64, 0);
 }
 Evaluator::~Evaluator() = default;
 Evaluator::Evaluator(Evaluator&&) noexcept = default;
@@ -286,7 +399,6 @@ void Evaluator::evaluate(const BoundRequest& request, Decision& out) {
   if (++s.generation == 0) {
     std::fill(s.define_generation.begin(), s.define_generation.end(), 0);
     std::fill(s.module_generation.begin(), s.module_generation.end(), 0);
-    std::fill(s.rule_generation.begin(), s.rule_generation.end(), 0);
     s.generation = 1;
   }
   const uint32_t gen = s.generation;
@@ -311,12 +423,14 @@ void Evaluator::evaluate(const BoundRequest& request, Decision& out) {
   } else {
     for (uint32_t i : out.evaluated) out.trace[i] = static_cast<RuleStatus>(ix.excluded_status[i]);
   }
-  std::vector<uint32_t>& cand = out.evaluated;
-  cand.clear();
-  auto admit = [&](uint32_t r) {
-    if (s.rule_generation[r] == gen) return;
-    s.rule_generation[r] = gen;
-    cand.push_back(r);
+
+  // Mark the candidates by rank; a rule admitted twice is marked once.
+  uint64_t* words = s.words.data();
+  uint64_t* summary = s.summary.data();
+  auto admit = [&](uint32_t rank) {
+    const uint32_t w = rank >> 6;
+    words[w] |= uint64_t{1} << (rank & 63);
+    summary[w >> 6] |= uint64_t{1} << (w & 63);
   };
   for (uint32_t r : ix.unguarded) admit(r);
   for (const RuleIndex::Entry& e : ix.entries) {
@@ -324,28 +438,39 @@ void Evaluator::evaluate(const BoundRequest& request, Decision& out) {
       for (uint32_t r : e.guarded) admit(r);  // unknown guard: evaluate in full
       continue;
     }
-    const Value& v = request.values[e.slot];
-    auto admit_value = [&](int64_t key) {
-      auto it = e.admitted.find(key);
-      if (it != e.admitted.end())
-        for (uint32_t r : it->second) admit(r);
+    auto admit_value = [&](int64_t v) {
+      if (v < 0 || static_cast<uint64_t>(v) + 1 >= e.first.size()) return;
+      const auto k = static_cast<size_t>(v);
+      for (uint32_t at = e.first[k]; at < e.first[k + 1]; ++at) admit(e.admitted[at]);
     };
+    const Value& v = request.values[e.slot];
     if (e.is_set) {
       for (int32_t sym : request.sets[v.set].symbols) admit_value(sym);
     } else {
       admit_value(v.num);
     }
   }
+  // Take them out in rank order, clearing the marks as we go.
   // INVARIANT: rank orders every overrider before the rules it overrides, so
   // an overrider's final status is known when its targets are decided.
-  std::sort(cand.begin(), cand.end(),
-            [&](uint32_t a, uint32_t b) { return ix.rank[a] < ix.rank[b]; });
+  std::vector<uint32_t>& cand = out.evaluated;
+  cand.clear();
+  for (size_t t = 0; t < s.summary.size(); ++t) {
+    for (uint64_t top = summary[t]; top; top &= top - 1) {
+      const size_t w = t * 64 + static_cast<size_t>(__builtin_ctzll(top));
+      for (uint64_t bits = words[w]; bits; bits &= bits - 1)
+        cand.push_back(ix.by_rank[w * 64 + static_cast<size_t>(__builtin_ctzll(bits))]);
+      words[w] = 0;
+    }
+    summary[t] = 0;
+  }
 
   auto module_applies = [&](uint32_t m) -> Tri {
-    if (!p.modules[m].applies) return kT;
+    const uint32_t pc = p.program.module[m];
+    if (pc == Program::kNone) return kT;
     if (s.module_generation[m] != gen) {
       s.module_generation[m] = gen;
-      s.module_applies[m] = run.tri(*p.modules[m].applies);
+      s.module_applies[m] = run.exec(pc);
     }
     return static_cast<Tri>(s.module_applies[m]);
   };
@@ -358,7 +483,7 @@ void Evaluator::evaluate(const BoundRequest& request, Decision& out) {
       out.trace[i] = RuleStatus::kNotApplicable;
       continue;
     }
-    Tri c = tri_and(applies, run.tri(r.condition));
+    Tri c = tri_and(applies, run.exec(r.condition));
     if (c == kF) {
       out.trace[i] = RuleStatus::kNotFired;
       continue;
@@ -392,8 +517,6 @@ void Evaluator::evaluate(const BoundRequest& request, Decision& out) {
         break;
     }
   }
-  // Reasons, obligations and advice are listed in declaration order.
-  std::sort(cand.begin(), cand.end());
   std::sort(out.overridden.begin(), out.overridden.end());
 
   Effect deciding;
@@ -441,6 +564,11 @@ void Evaluator::evaluate(const BoundRequest& request, Decision& out) {
         if (outer >= 0) out.missing.push_back(static_cast<uint32_t>(outer));
       }
   }
+  // Reasons, obligations and advice are listed in declaration order.
+  std::sort(out.reasons.begin(), out.reasons.end());
+  std::sort(out.obligations.begin(), out.obligations.end(),
+            [](const auto& a, const auto& b) { return a.second < b.second; });
+  std::sort(out.advice.begin(), out.advice.end());
   std::sort(out.missing.begin(), out.missing.end());
   out.missing.erase(std::unique(out.missing.begin(), out.missing.end()), out.missing.end());
 }

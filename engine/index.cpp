@@ -95,8 +95,11 @@ bool best_guard(const Policy& p, std::optional<uint32_t> root, Guard& best) {
   bool found = false;
   for (uint32_t c : cs) {
     Guard g;
-    if (guard_of(p, c, g) && (!found || g.score > best.score ||
-                              (g.score == best.score && g.values.size() < best.values.size()))) {
+    if (!guard_of(p, c, g) ||
+        std::any_of(g.values.begin(), g.values.end(), [](int64_t v) { return v < 0; }))
+      continue;
+    if ((!found || g.score > best.score ||
+         (g.score == best.score && g.values.size() < best.values.size()))) {
       best = std::move(g);
       found = true;
     }
@@ -112,12 +115,13 @@ void build_rule_index(Policy& p) {
   ix.excluded_status.assign(p.rules.size(), static_cast<uint8_t>(RuleStatus::kNotFired));
   ix.rank.assign(p.rules.size(), 0);
   for (uint32_t k = 0; k < p.rule_order.size(); ++k) ix.rank[p.rule_order[k]] = k;
+  ix.by_rank = p.rule_order;
   for (uint32_t m = 0; m < p.modules.size(); ++m)
     if (p.modules[m].default_permit) ix.default_permit_modules.push_back(m);
   ix.hot.reserve(p.rules.size());
   for (const Rule& r : p.rules) {
     RuleIndex::HotRule h;
-    h.condition = r.condition;
+    h.condition = p.program.rule[ix.hot.size()];
     h.module = r.module;
     h.effect = r.effect;
     h.obligation = r.obligation;
@@ -136,6 +140,8 @@ void build_rule_index(Policy& p) {
     if (best_guard(p, p.modules[m].applies, g)) module_guard[m] = std::move(g);
   }
   std::map<std::pair<uint32_t, bool>, uint32_t> entry_of;
+  // value -> ranks, per entry, before they are laid out flat.
+  std::vector<std::map<int64_t, std::vector<uint32_t>>> admitted;
   for (uint32_t r = 0; r < p.rules.size(); ++r) {
     Guard g;
     bool from_module = false;
@@ -150,8 +156,9 @@ void build_rule_index(Policy& p) {
       have = true;
       from_module = true;
     }
+    const uint32_t rank = ix.rank[r];
     if (!have) {
-      ix.unguarded.push_back(r);
+      ix.unguarded.push_back(rank);
       continue;
     }
     auto key = std::make_pair(g.slot, g.is_set);
@@ -162,11 +169,22 @@ void build_rule_index(Policy& p) {
       e.slot = g.slot;
       e.is_set = g.is_set;
       ix.entries.push_back(std::move(e));
+      admitted.emplace_back();
     }
-    RuleIndex::Entry& e = ix.entries[it->second];
-    e.guarded.push_back(r);
-    for (int64_t v : g.values) e.admitted[v].push_back(r);
+    ix.entries[it->second].guarded.push_back(rank);
+    for (int64_t v : g.values) admitted[it->second][v].push_back(rank);
     if (from_module) ix.excluded_status[r] = static_cast<uint8_t>(RuleStatus::kNotApplicable);
+  }
+  for (size_t k = 0; k < ix.entries.size(); ++k) {
+    RuleIndex::Entry& e = ix.entries[k];
+    // INVARIANT: guard_of() admits only values >= 0 (booleans, enum indexes, symbol ids).
+    size_t end = admitted[k].empty() ? 0 : static_cast<size_t>(admitted[k].rbegin()->first) + 1;
+    e.first.assign(end + 1, 0);
+    for (const auto& [v, ranks] : admitted[k])
+      e.first[static_cast<size_t>(v) + 1] = static_cast<uint32_t>(ranks.size());
+    for (size_t v = 1; v <= end; ++v) e.first[v] += e.first[v - 1];
+    for (const auto& [v, ranks] : admitted[k])
+      e.admitted.insert(e.admitted.end(), ranks.begin(), ranks.end());
   }
 }
 

@@ -212,7 +212,7 @@ struct RuleIndex {
   // What the evaluator reads of each rule, packed together (the Rule itself,
   // with its texts, is large and cold; these are small and hot).
   struct HotRule {
-    uint32_t condition = 0;
+    uint32_t condition = 0;  // its first instruction in Policy::program
     uint32_t module = 0;
     uint32_t overriders_begin = 0;  // into `overriders`
     uint32_t overriders_count = 0;
@@ -224,18 +224,68 @@ struct RuleIndex {
   std::vector<HotRule> hot;  // by rule
   std::vector<uint32_t> overriders;
   std::vector<uint32_t> reads;
+  // Rules are named by their rank below (their position in
+  // Policy::rule_order): the evaluator marks candidates in a bitset by rank
+  // and so visits them in rank order without sorting.
   struct Entry {
     uint32_t slot = 0;
-    bool is_set = false;            // the attribute is a set: any member admits
-    std::vector<uint32_t> guarded;  // every rule guarded by this attribute
-    std::unordered_map<int64_t, std::vector<uint32_t>>
-        admitted;  // value -> rules whose guard it satisfies
+    bool is_set = false;
+    std::vector<uint32_t> guarded;  // ranks of every rule guarded by this attribute
+    // The ranks a value admits: admitted[first[v] .. first[v + 1]). Guard
+    // values are booleans, enum indexes and symbol ids: small and >= 0.
+    std::vector<uint32_t> first;
+    std::vector<uint32_t> admitted;
   };
   std::vector<Entry> entries;
-  std::vector<uint32_t> unguarded;       // always evaluated
+  std::vector<uint32_t> unguarded;       // ranks, always evaluated
   std::vector<uint8_t> excluded_status;  // by rule: a RuleStatus (decision.hpp)
   std::vector<uint32_t> rank;            // by rule: position in Policy::rule_order
+  std::vector<uint32_t> by_rank;         // the rule at each rank
   std::vector<uint32_t> default_permit_modules;
+};
+
+// The evaluator's form of the conditions (engine/program.cpp): each rule's
+// condition, each boolean define and each module's `applies when` is a
+// subtree of `code` laid out in pre-order, so a rule's whole condition sits in
+// a few adjacent cache lines and is walked without following pointers. The
+// common comparisons (`attr == c`, `attr in [..]`, `set has c`, a flag) are
+// one instruction each instead of three nodes; anything else is a kIr
+// instruction that hands its node to the tree walker.
+enum class PcOp : uint8_t {
+  kFalse,
+  kTrue,
+  kFlag,     // a: slot (a boolean attribute)
+  kPresent,  // a: slot
+  kMissing,  // a: slot
+  kCmp,      // a: slot, b: PcCmp, imm: the constant (numbers, enum index, symbol id)
+  kIn,       // a: slot, b: const set (its symbols)
+  kHas,      // a: slot of a set, imm: symbol
+  kHasAny,   // a: slot of a set, b: const set
+  kHasAll,   // a: slot of a set, b: const set
+  kDefine,   // a: boolean define (memoized per evaluation)
+  kNot,      // its operand follows
+  kAnd,      // a: operand count; the operands follow, one subtree after another
+  kOr,       // a: operand count
+  kIr,       // a: IR node, evaluated by the tree walker
+};
+enum class PcCmp : uint8_t { kEq, kNe, kLt, kLe, kGt, kGe };
+
+struct PcInst {
+  PcOp op = PcOp::kFalse;
+  PcCmp cmp = PcCmp::kEq;
+  uint32_t size = 1;  // instructions in this subtree, itself included
+  uint32_t a = 0;
+  uint32_t b = 0;
+  int64_t imm = 0;
+};
+static_assert(sizeof(PcInst) <= 24);
+
+struct Program {
+  static constexpr uint32_t kNone = UINT32_MAX;
+  std::vector<PcInst> code;
+  std::vector<uint32_t> rule;    // by rule: its condition's first instruction
+  std::vector<uint32_t> define;  // by define: kNone unless boolean
+  std::vector<uint32_t> module;  // by module: its `applies when`, or kNone
 };
 
 // The compiled policy bundle. Built by compile_bundle() (engine/bundle.hpp).
@@ -262,6 +312,7 @@ struct Policy {
   // Rules in an order where every overrider precedes the rules it overrides.
   std::vector<uint32_t> rule_order;
   RuleIndex index;
+  Program program;
 
   StringMap<uint32_t> rule_by_id;
   StringMap<uint32_t> obligation_by_name;
