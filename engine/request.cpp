@@ -7,16 +7,238 @@
 #include "check.hpp"
 
 namespace ethos {
+namespace {
+
+// The fast path: a JSON scanner that binds as it reads, for requests in the
+// common form (no escapes, ASCII text, integers, every field known and named
+// once, every required field there). It either binds exactly what the
+// simdjson path would, or gives up and leaves the request to that path,
+// which also finds and names the error. Nothing is reported from here.
+class FastBinder {
+ public:
+  explicit FastBinder(const Policy& p) : p_(p) {
+    const Schema& s = p.schema;
+    auto fields_of = [&](const std::vector<uint32_t>& slots) {
+      Fields f;
+      for (uint32_t slot : slots) f.push_back({s.attributes[slot].name, slot});
+      return f;
+    };
+    top_ = fields_of(s.top_level);
+    record_.resize(s.attributes.size());
+    for (size_t a = 0; a < s.attributes.size(); ++a)
+      if (s.attributes[a].type.kind == ValueType::kRecord)
+        record_[a] = fields_of(s.attributes[a].children);
+    seen_.assign(s.attributes.size(), 0);
+  }
+
+  // True when bound; false when the request is left to the simdjson path
+  // (`out` is then reset by that path).
+  bool bind(std::string_view json, BoundRequest& out) {
+    if (++generation_ == 0) {
+      std::fill(seen_.begin(), seen_.end(), 0);
+      generation_ = 1;
+    }
+    at_ = json.data();
+    end_ = json.data() + json.size();
+    skip_ws();
+    if (!object(top_, out)) return false;
+    skip_ws();
+    return at_ == end_;
+  }
+
+ private:
+  struct Field {
+    std::string_view name;
+    uint32_t slot;
+  };
+  using Fields = std::vector<Field>;
+
+  void skip_ws() {
+    while (at_ < end_ && (*at_ == ' ' || *at_ == '\n' || *at_ == '\r' || *at_ == '\t')) ++at_;
+  }
+  bool eat(char c) {
+    if (at_ == end_ || *at_ != c) return false;
+    ++at_;
+    return true;
+  }
+  bool literal(std::string_view word) {
+    if (static_cast<size_t>(end_ - at_) < word.size() || std::string_view(at_, word.size()) != word)
+      return false;
+    at_ += word.size();
+    return true;
+  }
+  // A string without escapes, control characters or bytes beyond ASCII.
+  bool string(std::string_view& s) {
+    if (!eat('"')) return false;
+    const char* begin = at_;
+    while (at_ < end_) {
+      const auto c = static_cast<unsigned char>(*at_);
+      if (c == '"') {
+        s = {begin, static_cast<size_t>(at_ - begin)};
+        ++at_;
+        return true;
+      }
+      if (c == '\\' || c < 0x20 || c >= 0x80) return false;
+      ++at_;
+    }
+    return false;
+  }
+  // An integer as simdjson reads one into int64 (not -0, no fraction or
+  // exponent, within range).
+  bool integer(int64_t& v) {
+    bool negative = eat('-');
+    if (at_ == end_ || *at_ < '0' || *at_ > '9') return false;
+    if (*at_ == '0' && (negative || (at_ + 1 < end_ && at_[1] >= '0' && at_[1] <= '9')))
+      return false;
+    uint64_t mag = 0;
+    while (at_ < end_ && *at_ >= '0' && *at_ <= '9') {
+      if (mag > (uint64_t{1} << 63) / 10) return false;
+      mag = mag * 10 + static_cast<uint64_t>(*at_ - '0');
+      ++at_;
+    }
+    if (at_ < end_ && (*at_ == '.' || *at_ == 'e' || *at_ == 'E')) return false;
+    if (negative ? mag > (uint64_t{1} << 63) : mag >= (uint64_t{1} << 63)) return false;
+    v = negative ? static_cast<int64_t>(0 - mag) : static_cast<int64_t>(mag);
+    return true;
+  }
+
+  bool object(const Fields& fields, BoundRequest& out) {
+    if (!eat('{')) return false;
+    skip_ws();
+    size_t next = 0;  // apps usually send fields in schema order
+    if (!eat('}')) {
+      for (;;) {
+        std::string_view key;
+        if (!string(key)) return false;
+        const Field* f = nullptr;
+        if (next < fields.size() && fields[next].name == key) {
+          f = &fields[next++];
+        } else {
+          for (size_t k = 0; k < fields.size(); ++k)
+            if (fields[k].name == key) {
+              f = &fields[k];
+              next = k + 1;
+              break;
+            }
+        }
+        if (!f || seen_[f->slot] == generation_) return false;
+        seen_[f->slot] = generation_;
+        skip_ws();
+        if (!eat(':')) return false;
+        skip_ws();
+        if (!value(f->slot, out)) return false;
+        skip_ws();
+        if (eat('}')) break;
+        if (!eat(',')) return false;
+        skip_ws();
+      }
+    }
+    for (const Field& f : fields)
+      if (!out.present[f.slot] && !p_.schema.attributes[f.slot].optional) return false;
+    return true;
+  }
+
+  bool value(uint32_t slot, BoundRequest& out) {
+    const Attribute& a = p_.schema.attributes[slot];
+    if (at_ < end_ && *at_ == 'n') return a.optional && literal("null");
+    Value& val = out.values[slot];
+    std::string_view s;
+    switch (a.type.kind) {
+      case ValueType::kBool:
+        if (literal("true"))
+          val.num = 1;
+        else if (literal("false"))
+          val.num = 0;
+        else
+          return false;
+        break;
+      case ValueType::kInt:
+        if (!integer(val.num)) return false;
+        break;
+      case ValueType::kString:
+        if (!string(s)) return false;
+        val.text = keep(out, s);
+        val.num = p_.symbol(s);
+        break;
+      case ValueType::kEnum: {
+        if (!string(s)) return false;
+        int32_t idx = p_.schema.enum_index(a.type.enum_id, s);
+        if (idx < 0) return false;
+        val.num = idx;
+        break;
+      }
+      case ValueType::kTimestamp:
+        if (!string(s) || !parse_timestamp(s, val.num)) return false;
+        break;
+      case ValueType::kDuration:
+        if (at_ < end_ && *at_ == '"') {
+          if (!string(s) || !parse_duration(s, val.num)) return false;
+        } else if (!integer(val.num)) {
+          return false;
+        }
+        break;
+      case ValueType::kSet: {
+        if (!eat('[')) return false;
+        val.set = static_cast<uint32_t>(out.sets.size());
+        SetValue& set = out.sets.emplace_back();
+        skip_ws();
+        if (!eat(']')) {
+          for (;;) {
+            if (!string(s)) return false;
+            int32_t sym = p_.symbol(s);
+            if (sym >= 0)
+              set.symbols.push_back(sym);
+            else
+              set.others.push_back(keep(out, s));
+            skip_ws();
+            if (eat(']')) break;
+            if (!eat(',')) return false;
+            skip_ws();
+          }
+        }
+        std::sort(set.symbols.begin(), set.symbols.end());
+        break;
+      }
+      case ValueType::kRecord:
+        out.present[slot] = 1;
+        return object(record_[slot], out);
+      default:
+        return false;
+    }
+    out.present[slot] = 1;
+    return true;
+  }
+
+  static std::string_view keep(BoundRequest& out, std::string_view s) {
+    // INVARIANT: arena capacity >= the input's size, so views stay valid.
+    size_t at = out.arena.size();
+    out.arena.append(s);
+    return {out.arena.data() + at, s.size()};
+  }
+
+  const Policy& p_;
+  Fields top_;
+  std::vector<Fields> record_;  // by slot, for records
+  std::vector<uint32_t> seen_;
+  uint32_t generation_ = 0;
+  const char* at_ = nullptr;
+  const char* end_ = nullptr;
+};
+
+}  // namespace
 
 struct RequestBinder::Impl {
   const Policy& policy;
+  FastBinder fast;
+  bool use_fast = true;
+  bool last_fast = false;
   simdjson::dom::parser parser;
   std::string path;  // the JSON path being bound, built as we descend
   // Which attributes this bind has met (seen[slot] == generation): a field
   // named twice is refused, since JSON readers disagree on which one counts.
   std::vector<uint32_t> seen;
   uint32_t generation = 0;
-  explicit Impl(const Policy& p) : policy(p) {}
+  explicit Impl(const Policy& p) : policy(p), fast(p) {}
 
   std::string_view keep(BoundRequest& out, std::string_view s) {
     // INVARIANT: arena capacity >= total string bytes of the input, so views stay valid.
@@ -206,12 +428,20 @@ struct RequestBinder::Impl {
   }
 };
 
-RequestBinder::RequestBinder(const Policy& policy) : impl_(std::make_unique<Impl>(policy)) {}
+RequestBinder::RequestBinder(const Policy& policy, Path path)
+    : impl_(std::make_unique<Impl>(policy)) {
+  impl_->use_fast = path == Path::kFastThenFull;
+}
 RequestBinder::~RequestBinder() = default;
+
+bool RequestBinder::last_was_fast() const { return impl_->last_fast; }
 
 bool RequestBinder::bind(std::string_view json, BoundRequest& out, BindError& error) {
   const Policy& p = impl_->policy;
   size_t n = p.schema.attributes.size();
+  out.reset(n, json.size());
+  impl_->last_fast = impl_->use_fast && impl_->fast.bind(json, out);
+  if (impl_->last_fast) return finish(out);
   out.reset(n, json.size());
   impl_->path.clear();
   if (impl_->seen.size() != n) impl_->seen.assign(n, 0);
@@ -248,6 +478,11 @@ bool RequestBinder::bind(std::string_view json, BoundRequest& out, BindError& er
     return false;
   }
   if (!impl_->bind_record(simdjson::dom::object(doc), -1, out, error)) return false;
+  return finish(out);
+}
+
+bool RequestBinder::finish(BoundRequest& out) const {
+  const Policy& p = impl_->policy;
   if (p.schema.request_id_slot >= 0)
     out.request_id = std::string(out.values[static_cast<size_t>(p.schema.request_id_slot)].text);
   if (p.schema.time_slot >= 0) out.time = out.values[static_cast<size_t>(p.schema.time_slot)].num;

@@ -61,17 +61,28 @@ struct BindError {
 
 // Binds JSON requests to one policy. Holds a reusable parser: use one per
 // thread. The policy must outlive the binder.
+//
+// Two paths bind the same requests to the same result: a scanner that binds
+// as it reads, for requests in the common form (no escapes, ASCII text,
+// integers, each field known, named once, required ones there), and simdjson
+// followed by a walk of the document, which takes every other request and
+// names the error of a bad one. The first gives up on anything else, so
+// errors always come from the second.
 class RequestBinder {
  public:
-  explicit RequestBinder(const Policy& policy);
+  enum class Path { kFastThenFull, kFullOnly };
+  explicit RequestBinder(const Policy& policy, Path path = Path::kFastThenFull);
   ~RequestBinder();
   RequestBinder(const RequestBinder&) = delete;
   RequestBinder& operator=(const RequestBinder&) = delete;
 
   // True on success; otherwise `error` names the JSON path and the problem.
   bool bind(std::string_view json, BoundRequest& out, BindError& error);
+  // Whether the last successful bind() took the scanner's path (for tests).
+  bool last_was_fast() const;
 
  private:
+  bool finish(BoundRequest& out) const;
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

@@ -40,6 +40,7 @@ struct Pair {
   std::string diagnostics;
   std::unique_ptr<reference::Interpreter> ref;
   std::unique_ptr<RequestBinder> binder;
+  std::unique_ptr<RequestBinder> full_binder;  // the simdjson path only
   std::unique_ptr<Evaluator> evaluator;
 
   bool ok() const { return bundle.policy != nullptr; }
@@ -57,6 +58,8 @@ std::unique_ptr<Pair> build(std::vector<std::pair<std::string, std::string>> fil
   p->ref = std::make_unique<reference::Interpreter>(p->bundle.sources, p->bundle.files,
                                                     p->bundle.policy->schema, params);
   p->binder = std::make_unique<RequestBinder>(*p->bundle.policy);
+  p->full_binder =
+      std::make_unique<RequestBinder>(*p->bundle.policy, RequestBinder::Path::kFullOnly);
   p->evaluator = std::make_unique<Evaluator>(p->bundle.policy);
   return p;
 }
@@ -67,6 +70,19 @@ std::string compare(Pair& p, const std::string& request,
   BoundRequest bound;
   BindError err;
   bool engine_ok = p.binder->bind(request, bound, err);
+  // The binder's two paths must bind a request to the same thing.
+  BoundRequest full;
+  BindError full_err;
+  const bool full_ok = p.full_binder->bind(request, full, full_err);
+  if (engine_ok != full_ok ||
+      (!engine_ok && (err.path != full_err.path || err.message != full_err.message)))
+    return "the binder's fast path and simdjson path disagree: " +
+           (engine_ok ? std::string("bound") : err.path + " " + err.message) + " vs " +
+           (full_ok ? std::string("bound") : full_err.path + " " + full_err.message);
+  if (engine_ok) {
+    std::string diff = reference::binding_difference(*p.bundle.policy, bound, full);
+    if (!diff.empty()) return "the binder's fast path and simdjson path bind differently: " + diff;
+  }
   reference::RefResult ref;
   try {
     ref = p.ref->decide(request);

@@ -94,3 +94,38 @@ TEST_CASE("timestamps accept dates, UTC and offsets") {
   CHECK_FALSE(parse_timestamp("2026-13-01", a));
   CHECK_FALSE(parse_timestamp("2026-11-26T10:00:00", a));  // a zone is required
 }
+
+TEST_CASE("a request in the common form binds through the fast path") {
+  auto p = compile("module m \"M\"\nrule r: permit because \"b\" cite \"c\"\n");
+  RequestBinder binder(*p);
+  BoundRequest out;
+  BindError err;
+  REQUIRE(binder.bind(request(), out, err));
+  CHECK(binder.last_was_fast());
+}
+
+TEST_CASE("an escaped string leaves the fast path and binds the same") {
+  auto p = compile("module m \"M\"\nrule r: permit because \"b\" cite \"c\"\n");
+  RequestBinder binder(*p);
+  RequestBinder full(*p, RequestBinder::Path::kFullOnly);
+  const std::string json = request(R"({"patient":{"note":"line one\nline \"two\""}})");
+  BoundRequest a, b;
+  BindError err;
+  REQUIRE(binder.bind(json, a, err));
+  CHECK_FALSE(binder.last_was_fast());
+  REQUIRE(full.bind(json, b, err));
+  const uint32_t slot = p->schema.by_path.at("patient.note");
+  CHECK(a.values[slot].text == "line one\nline \"two\"");
+  CHECK(a.values[slot].text == b.values[slot].text);
+}
+
+TEST_CASE("an error found by the fast path is named by the full path") {
+  auto p = compile("module m \"M\"\nrule r: permit because \"b\" cite \"c\"\n");
+  RequestBinder binder(*p);
+  BoundRequest out;
+  BindError err;
+  // A fraction where an integer belongs: the scanner gives up, simdjson names it.
+  REQUIRE_FALSE(binder.bind(request(R"({"patient":{"age":34.5}})"), out, err));
+  CHECK(err.path == "$.patient.age");
+  CHECK(err.message == "expected an integer, found a number");
+}

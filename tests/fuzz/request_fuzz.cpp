@@ -22,6 +22,7 @@ struct Pack {
   Bundle bundle;
   std::unique_ptr<reference::Interpreter> ref;
   std::unique_ptr<RequestBinder> binder;
+  std::unique_ptr<RequestBinder> full_binder;  // the simdjson path only
   std::unique_ptr<Evaluator> evaluator;
 };
 
@@ -36,6 +37,8 @@ Pack& pack() {
     out->ref = std::make_unique<reference::Interpreter>(out->bundle.sources, out->bundle.files,
                                                         out->bundle.policy->schema);
     out->binder = std::make_unique<RequestBinder>(*out->bundle.policy);
+    out->full_binder =
+        std::make_unique<RequestBinder>(*out->bundle.policy, RequestBinder::Path::kFullOnly);
     out->evaluator = std::make_unique<Evaluator>(out->bundle.policy);
     return out;
   }();
@@ -53,6 +56,21 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (!ok && (err.path.empty() || err.path[0] != '$' || err.message.empty()))
     fuzz::property_failed("a binding error without a JSON path or message: `" + err.path + "` " +
                           err.message);
+  {
+    // The binder's fast path binds exactly what the simdjson path binds.
+    BoundRequest full;
+    BindError full_err;
+    bool full_ok = p.full_binder->bind(json, full, full_err);
+    if (ok != full_ok || (!ok && (err.path != full_err.path || err.message != full_err.message)))
+      fuzz::property_failed(
+          "the binder's two paths disagree: " +
+          (ok ? std::string("bound") : err.path + " " + err.message) + " vs " +
+          (full_ok ? std::string("bound") : full_err.path + " " + full_err.message));
+    if (ok) {
+      std::string diff = reference::binding_difference(*p.bundle.policy, bound, full);
+      if (!diff.empty()) fuzz::property_failed("the binder's two paths bind differently: " + diff);
+    }
+  }
   reference::RefResult r;
   try {
     r = p.ref->decide(json);

@@ -61,4 +61,43 @@ std::string difference(const RefDecision& engine, const RefDecision& reference) 
   return out;
 }
 
+std::string binding_difference(const Policy& p, const BoundRequest& a, const BoundRequest& b) {
+  if (a.request_id != b.request_id)
+    return "request_id: `" + a.request_id + "` vs `" + b.request_id + "`";
+  if (a.time != b.time) return "time: " + std::to_string(a.time) + " vs " + std::to_string(b.time);
+  if (a.present.size() != b.present.size() || a.values.size() != b.values.size())
+    return "different slot counts";
+  for (size_t slot = 0; slot < a.present.size(); ++slot) {
+    const Attribute& at = p.schema.attributes[slot];
+    const std::string where = at.path + ": ";
+    if (a.present[slot] != b.present[slot])
+      return where + (a.present[slot] ? "present" : "absent") + " vs " +
+             (b.present[slot] ? "present" : "absent");
+    if (!a.present[slot]) continue;
+    const Value& x = a.values[slot];
+    const Value& y = b.values[slot];
+    switch (at.type.kind) {
+      case ValueType::kRecord:
+        break;
+      case ValueType::kSet: {
+        const SetValue& s = a.sets.at(x.set);
+        const SetValue& t = b.sets.at(y.set);
+        std::vector<std::string_view> so(s.others.begin(), s.others.end());
+        std::vector<std::string_view> to(t.others.begin(), t.others.end());
+        std::sort(so.begin(), so.end());
+        std::sort(to.begin(), to.end());
+        if (s.symbols != t.symbols || so != to) return where + "the sets differ";
+        break;
+      }
+      case ValueType::kString:
+        if (x.num != y.num || x.text != y.text)
+          return where + "`" + std::string(x.text) + "` vs `" + std::string(y.text) + "`";
+        break;
+      default:
+        if (x.num != y.num) return where + std::to_string(x.num) + " vs " + std::to_string(y.num);
+    }
+  }
+  return "";
+}
+
 }  // namespace ethos::reference

@@ -8,6 +8,7 @@
 #include "decision.hpp"
 #include "policy.hpp"
 #include "reference.hpp"
+#include "request.hpp"
 
 namespace ethos::reference {
 
@@ -15,5 +16,10 @@ RefDecision from_engine(const Policy& p, const Decision& d);
 
 // Empty when the two decisions agree; else both, as text.
 std::string difference(const RefDecision& engine, const RefDecision& reference);
+
+// Empty when two bindings of one request are the same request (present
+// slots, their values and texts, sets as multisets of symbols and other
+// strings, request id, time); else the first difference, by attribute path.
+std::string binding_difference(const Policy& p, const BoundRequest& a, const BoundRequest& b);
 
 }  // namespace ethos::reference
