@@ -25,19 +25,32 @@ enum class ExprKind : uint8_t {
   kDuration,  // int_value (seconds); text keeps the written form (`30 days`)
   kList,      // kids: the elements (kString, kInt or kName)
   kNow,
-  kName,      // text: a dotted path, resolved by the checker
-  kCall,      // text: the function; kids[0]: the argument
-  kNot,       // kids[0]
-  kAnd,       // kids: two or more
-  kOr,        // kids: two or more
-  kCompare,   // op; kids[0], kids[1]
-  kArith,     // op; kids[0], kids[1]
-  kIsPresent, // kids[0]
-  kIsMissing, // kids[0]
+  kName,       // text: a dotted path, resolved by the checker
+  kCall,       // text: the function; kids[0]: the argument
+  kNot,        // kids[0]
+  kAnd,        // kids: two or more
+  kOr,         // kids: two or more
+  kCompare,    // op; kids[0], kids[1]
+  kArith,      // op; kids[0], kids[1]
+  kIsPresent,  // kids[0]
+  kIsMissing,  // kids[0]
 };
 
 enum class Op : uint8_t {
-  kNone, kEq, kNe, kLt, kLe, kGt, kGe, kIn, kHas, kHasAny, kHasAll, kAdd, kSub, kMul,
+  kNone,
+  kEq,
+  kNe,
+  kLt,
+  kLe,
+  kGt,
+  kGe,
+  kIn,
+  kHas,
+  kHasAny,
+  kHasAll,
+  kAdd,
+  kSub,
+  kMul,
 };
 
 const char* op_text(Op op);

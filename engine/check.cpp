@@ -8,8 +8,8 @@
 #include <set>
 
 #include "index.hpp"
-#include "program.hpp"
 #include "parser.hpp"
+#include "program.hpp"
 #include "rule_graph.hpp"
 
 namespace ethos {
@@ -107,7 +107,7 @@ bool parse_timestamp(std::string_view s, int64_t& out) {
   return true;
 }
 
-std::string format_timestamp(int64_t seconds) {
+void append_timestamp(std::string& out, int64_t seconds) {
   // civil_from_days (H. Hinnant): no locale, no libc time zone lookups.
   int64_t days = seconds >= 0 ? seconds / 86400 : (seconds - 86399) / 86400;
   int64_t secs = seconds - days * 86400;
@@ -121,11 +121,44 @@ std::string format_timestamp(int64_t seconds) {
   const unsigned d = doy - (153 * mp + 2) / 5 + 1;
   const unsigned m = mp < 10 ? mp + 3 : mp - 9;
   y += m <= 2;
+  const auto hh = static_cast<unsigned>(secs / 3600), mm = static_cast<unsigned>(secs / 60 % 60),
+             ss = static_cast<unsigned>(secs % 60);
+  if (y >= 0 && y <= 9999) {
+    // The common case, written digit by digit (this is on the decision path).
+    const auto yy = static_cast<unsigned>(y);
+    char buf[20] = {static_cast<char>('0' + yy / 1000),
+                    static_cast<char>('0' + yy / 100 % 10),
+                    static_cast<char>('0' + yy / 10 % 10),
+                    static_cast<char>('0' + yy % 10),
+                    '-',
+                    static_cast<char>('0' + m / 10),
+                    static_cast<char>('0' + m % 10),
+                    '-',
+                    static_cast<char>('0' + d / 10),
+                    static_cast<char>('0' + d % 10),
+                    'T',
+                    static_cast<char>('0' + hh / 10),
+                    static_cast<char>('0' + hh % 10),
+                    ':',
+                    static_cast<char>('0' + mm / 10),
+                    static_cast<char>('0' + mm % 10),
+                    ':',
+                    static_cast<char>('0' + ss / 10),
+                    static_cast<char>('0' + ss % 10),
+                    'Z'};
+    out.append(buf, sizeof buf);
+    return;
+  }
   char buf[96];  // large enough for any int64 fields, so nothing is truncated
-  std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02lld:%02lld:%02lldZ",
-                static_cast<long long>(y), m, d, static_cast<long long>(secs / 3600),
-                static_cast<long long>(secs / 60 % 60), static_cast<long long>(secs % 60));
-  return buf;
+  std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02u:%02u:%02uZ", static_cast<long long>(y), m,
+                d, hh, mm, ss);
+  out += buf;
+}
+
+std::string format_timestamp(int64_t seconds) {
+  std::string out;
+  append_timestamp(out, seconds);
+  return out;
 }
 
 bool parse_duration(std::string_view s, int64_t& out) {

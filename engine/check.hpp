@@ -26,6 +26,7 @@ std::shared_ptr<const Policy> check(const SourceSet& sources, const std::vector<
 // seconds since the epoch (UTC). False when the text is not such a time.
 bool parse_timestamp(std::string_view text, int64_t& out);
 std::string format_timestamp(int64_t seconds);
+void append_timestamp(std::string& out, int64_t seconds);  // the same, appended
 // "30d", "12h", "15m", "45s", "2w" -> seconds.
 bool parse_duration(std::string_view text, int64_t& out);
 

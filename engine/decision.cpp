@@ -72,6 +72,16 @@ void append_json_string(std::string& out, std::string_view s) {
 }
 
 namespace {
+constexpr int kStatuses = 5;  // RuleStatus values
+static_assert(static_cast<int>(RuleStatus::kOverridden) == kStatuses - 1);
+
+// rule_status_name without a strlen on the decision path.
+std::string_view status_text(RuleStatus s) {
+  static const std::string_view names[kStatuses] = {"not_applicable", "not_fired", "fired",
+                                                    "unknown", "overridden"};
+  return names[static_cast<size_t>(s)];
+}
+
 std::string json_string(std::string_view s) {
   std::string out;
   append_json_string(out, s);
@@ -83,7 +93,9 @@ DecisionWriter::DecisionWriter(const Policy& p) : policy_(p) {
   for (const Rule& r : p.rules) {
     std::string id = json_string(r.id);
     rule_id_.push_back(id);
-    trace_key_.push_back(id + ":\"");
+    for (int st = 0; st < kStatuses; ++st)
+      trace_entry_.push_back("," + id + ":\"" + rule_status_name(static_cast<RuleStatus>(st)) +
+                             "\"");
     reason_head_.push_back("{\"rule\":" + id + ",\"effect\":\"" + effect_name(r.effect) +
                            "\",\"status\":\"");
     std::string tail = "\",\"because\":" + json_string(r.because) + ",\"cite\":[";
@@ -116,7 +128,8 @@ void DecisionWriter::write(const Decision& d, const DecisionFormat& fmt, std::st
     return;
   }
   const size_t start = out.size();
-  out.reserve(start + 1024 + (fmt.trace_mode == TraceMode::kFull ? trace_key_.size() * 48 : 0));
+  const size_t rules = trace_entry_.size() / kStatuses;
+  out.reserve(start + 1024 + (fmt.trace_mode == TraceMode::kFull ? rules * 48 : 0));
   out += '{';
   if (!fmt.decision_id.empty()) {
     out += "\"decision_id\":";
@@ -126,7 +139,7 @@ void DecisionWriter::write(const Decision& d, const DecisionFormat& fmt, std::st
   out += "\"request_id\":";
   append_json_string(out, d.request_id);
   out += ",\"time\":\"";
-  out += format_timestamp(d.time);
+  append_timestamp(out, d.time);
   out += "\",\"outcome\":\"";
   out += outcome_name(d.outcome);
   out += '"';
@@ -136,7 +149,7 @@ void DecisionWriter::write(const Decision& d, const DecisionFormat& fmt, std::st
   }
   auto rule_object = [&](uint32_t i) {
     out += reason_head_[i];
-    out += rule_status_name(d.trace[i]);
+    out += status_text(d.trace[i]);
     out += reason_tail_[i];
   };
   out += ",\"reasons\":[";
@@ -157,7 +170,7 @@ void DecisionWriter::write(const Decision& d, const DecisionFormat& fmt, std::st
     out += obligation_head_[o];
     out += rule_id_[r];
     out += ",\"status\":\"";
-    out += rule_status_name(d.trace[r]);
+    out += status_text(d.trace[r]);
     out += "\"}";
   }
   out += "],\"advice\":[";
@@ -181,23 +194,21 @@ void DecisionWriter::write(const Decision& d, const DecisionFormat& fmt, std::st
   }
   out += ']';
   auto trace_entry = [&](size_t i, bool first) {
-    if (!first) out += ',';
-    out += trace_key_[i];
-    out += rule_status_name(d.trace[i]);
-    out += '"';
+    const std::string& e = trace_entry_[i * kStatuses + static_cast<size_t>(d.trace[i])];
+    out.append(e.data() + (first ? 1 : 0), e.size() - (first ? 1 : 0));
   };
   if (fmt.trace_mode == TraceMode::kFull) {
     out += ",\"trace\":{";
-    for (size_t i = 0; i < trace_key_.size(); ++i) trace_entry(i, i == 0);
+    for (size_t i = 0; i < rules; ++i) trace_entry(i, i == 0);
     out += '}';
   } else if (fmt.trace_mode == TraceMode::kCompact) {
     out += ",\"trace\":{";
     // The evaluator lists them in rank order; the trace is in declaration order.
-    std::vector<uint32_t> rules(d.evaluated);
-    std::sort(rules.begin(), rules.end());
-    for (size_t k = 0; k < rules.size(); ++k) trace_entry(rules[k], k == 0);
+    std::vector<uint32_t> evaluated(d.evaluated);
+    std::sort(evaluated.begin(), evaluated.end());
+    for (size_t k = 0; k < evaluated.size(); ++k) trace_entry(evaluated[k], k == 0);
     out += "},\"trace_elided\":";
-    out += std::to_string(trace_key_.size() - d.evaluated.size());
+    out += std::to_string(rules - evaluated.size());
   }
   out += '}';
 }

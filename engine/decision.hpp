@@ -70,7 +70,7 @@ class DecisionWriter {
   std::vector<std::string> reason_head_;      // {"rule":"id","effect":"e","status":"
   std::vector<std::string> reason_tail_;      // ","because":...}
   std::vector<std::string> rule_id_;          // "id"
-  std::vector<std::string> trace_key_;        // "id":"
+  std::vector<std::string> trace_entry_;      // by rule * kStatuses + status: ,"id":"status"
   std::vector<std::string> obligation_head_;  // {"id":"o","text":"t","rule":
   std::vector<std::string> attribute_;        // "path"
   std::vector<std::string> module_default_;

@@ -167,32 +167,18 @@ class Run {
         return r_.present[in.a] ? kT : kF;
       case PcOp::kMissing:
         return r_.present[in.a] ? kF : kT;
-      case PcOp::kCmp: {
-        if (!r_.present[in.a]) return kU;
-        const int64_t x = r_.values[in.a].num;
-        bool res;
-        switch (in.cmp) {
-          case PcCmp::kEq:
-            res = x == in.imm;
-            break;
-          case PcCmp::kNe:
-            res = x != in.imm;
-            break;
-          case PcCmp::kLt:
-            res = x < in.imm;
-            break;
-          case PcCmp::kLe:
-            res = x <= in.imm;
-            break;
-          case PcCmp::kGt:
-            res = x > in.imm;
-            break;
-          default:
-            res = x >= in.imm;
-            break;
-        }
-        return res ? kT : kF;
-      }
+      case PcOp::kEq:
+        return r_.present[in.a] ? (r_.values[in.a].num == in.imm ? kT : kF) : kU;
+      case PcOp::kNe:
+        return r_.present[in.a] ? (r_.values[in.a].num != in.imm ? kT : kF) : kU;
+      case PcOp::kLt:
+        return r_.present[in.a] ? (r_.values[in.a].num < in.imm ? kT : kF) : kU;
+      case PcOp::kLe:
+        return r_.present[in.a] ? (r_.values[in.a].num <= in.imm ? kT : kF) : kU;
+      case PcOp::kGt:
+        return r_.present[in.a] ? (r_.values[in.a].num > in.imm ? kT : kF) : kU;
+      case PcOp::kGe:
+        return r_.present[in.a] ? (r_.values[in.a].num >= in.imm ? kT : kF) : kU;
       case PcOp::kIn: {
         if (!r_.present[in.a]) return kU;
         const std::vector<int32_t>& s = p_.const_sets[in.b].symbols;

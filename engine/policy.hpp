@@ -257,22 +257,25 @@ enum class PcOp : uint8_t {
   kFlag,     // a: slot (a boolean attribute)
   kPresent,  // a: slot
   kMissing,  // a: slot
-  kCmp,      // a: slot, b: PcCmp, imm: the constant (numbers, enum index, symbol id)
-  kIn,       // a: slot, b: const set (its symbols)
-  kHas,      // a: slot of a set, imm: symbol
-  kHasAny,   // a: slot of a set, b: const set
-  kHasAll,   // a: slot of a set, b: const set
-  kDefine,   // a: boolean define (memoized per evaluation)
-  kNot,      // its operand follows
-  kAnd,      // a: operand count; the operands follow, one subtree after another
-  kOr,       // a: operand count
-  kIr,       // a: IR node, evaluated by the tree walker
+  kEq,       // a: slot, imm: the constant (a number, enum index or symbol id)
+  kNe,
+  kLt,
+  kLe,
+  kGt,
+  kGe,
+  kIn,      // a: slot, b: const set (its symbols)
+  kHas,     // a: slot of a set, imm: symbol
+  kHasAny,  // a: slot of a set, b: const set
+  kHasAll,  // a: slot of a set, b: const set
+  kDefine,  // a: boolean define (memoized per evaluation)
+  kNot,     // its operand follows
+  kAnd,     // a: operand count; the operands follow, one subtree after another
+  kOr,      // a: operand count
+  kIr,      // a: IR node, evaluated by the tree walker
 };
-enum class PcCmp : uint8_t { kEq, kNe, kLt, kLe, kGt, kGe };
 
 struct PcInst {
   PcOp op = PcOp::kFalse;
-  PcCmp cmp = PcCmp::kEq;
   uint32_t size = 1;  // instructions in this subtree, itself included
   uint32_t a = 0;
   uint32_t b = 0;

@@ -97,28 +97,28 @@ class Lowering {
                                     (t == ValueType::kString && v >= 0) || numeric(t))
                                  : numeric(t);
         if (!ok) return false;
-        PcCmp c = PcCmp::kEq;
+        PcOp c = PcOp::kEq;
         switch (n.op) {
           case IrOp::kEq:
-            c = PcCmp::kEq;
+            c = PcOp::kEq;
             break;
           case IrOp::kNe:
-            c = PcCmp::kNe;
+            c = PcOp::kNe;
             break;
           case IrOp::kLt:
-            c = swapped ? PcCmp::kGt : PcCmp::kLt;
+            c = swapped ? PcOp::kGt : PcOp::kLt;
             break;
           case IrOp::kLe:
-            c = swapped ? PcCmp::kGe : PcCmp::kLe;
+            c = swapped ? PcOp::kGe : PcOp::kLe;
             break;
           case IrOp::kGt:
-            c = swapped ? PcCmp::kLt : PcCmp::kGt;
+            c = swapped ? PcOp::kLt : PcOp::kGt;
             break;
           default:
-            c = swapped ? PcCmp::kLe : PcCmp::kGe;
+            c = swapped ? PcOp::kLe : PcOp::kGe;
             break;
         }
-        emit({.op = PcOp::kCmp, .cmp = c, .a = slot, .imm = v});
+        emit({.op = c, .a = slot, .imm = v});
         return true;
       }
       case IrOp::kIn:

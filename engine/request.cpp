@@ -2,12 +2,66 @@
 
 #include <simdjson.h>
 #include <algorithm>
+#include <array>
+#include <cstring>
 #include <nlohmann/json.hpp>
 
 #include "check.hpp"
 
 namespace ethos {
 namespace {
+
+// Byte classes for the scanner below: JSON whitespace, and the bytes that end
+// a plain string scan (the quote, a backslash, control characters, anything
+// beyond ASCII).
+constexpr uint8_t kSpace = 1, kStop = 2;
+constexpr auto kByteClass = [] {
+  std::array<uint8_t, 256> c{};
+  for (size_t b = 0; b < 0x20; ++b) c[b] = kStop;
+  for (size_t b = 0x80; b < 0x100; ++b) c[b] = kStop;
+  for (char b : {' ', '\n', '\r', '\t'}) c[static_cast<unsigned char>(b)] |= kSpace;
+  c['"'] = kStop;
+  c['\\'] = kStop;
+  return c;
+}();
+
+// The policy's symbols in an open-addressing table (FNV-1a): the binder
+// looks up every request string, and this is cheaper than the policy's map.
+class SymbolTable {
+ public:
+  explicit SymbolTable(const std::vector<std::string>& texts) {
+    size_t n = 16;
+    while (n < texts.size() * 2) n *= 2;
+    slots_.assign(n, {});
+    mask_ = n - 1;
+    for (size_t id = 0; id < texts.size(); ++id) {
+      size_t i = hash(texts[id]) & mask_;
+      while (slots_[i].text.data()) i = (i + 1) & mask_;
+      slots_[i] = {texts[id], static_cast<int32_t>(id)};
+    }
+  }
+  // The symbol id, or -1 when the policy never names the text.
+  int32_t find(std::string_view s) const {
+    for (size_t i = hash(s) & mask_;; i = (i + 1) & mask_) {
+      const Slot& e = slots_[i];
+      if (!e.text.data()) return -1;
+      if (e.text == s) return e.id;
+    }
+  }
+
+ private:
+  static size_t hash(std::string_view s) {
+    uint64_t h = 1469598103934665603ull;
+    for (char c : s) h = (h ^ static_cast<unsigned char>(c)) * 1099511628211ull;
+    return static_cast<size_t>(h ^ (h >> 29));
+  }
+  struct Slot {
+    std::string_view text;
+    int32_t id = -1;
+  };
+  std::vector<Slot> slots_;
+  size_t mask_ = 0;
+};
 
 // The fast path: a JSON scanner that binds as it reads, for requests in the
 // common form (no escapes, ASCII text, integers, every field known and named
@@ -16,7 +70,7 @@ namespace {
 // which also finds and names the error. Nothing is reported from here.
 class FastBinder {
  public:
-  explicit FastBinder(const Policy& p) : p_(p) {
+  explicit FastBinder(const Policy& p) : p_(p), symbols_(p.symbol_texts) {
     const Schema& s = p.schema;
     auto fields_of = [&](const std::vector<uint32_t>& slots) {
       Fields f;
@@ -53,8 +107,28 @@ class FastBinder {
   };
   using Fields = std::vector<Field>;
 
+  static uint8_t byte_class(char c) { return kByteClass[static_cast<unsigned char>(c)]; }
+
   void skip_ws() {
-    while (at_ < end_ && (*at_ == ' ' || *at_ == '\n' || *at_ == '\r' || *at_ == '\t')) ++at_;
+    while (at_ < end_ && (byte_class(*at_) & kSpace)) ++at_;
+  }
+  static uint64_t load8(const char* p) {
+    uint64_t v;
+    std::memcpy(&v, p, 8);
+    return v;
+  }
+  // The key at `at_` if it is exactly `name` (a schema name: plain ASCII).
+  bool key_is(std::string_view name) {
+    const size_t n = name.size();
+    if (static_cast<size_t>(end_ - at_) < n + 2 || at_[0] != '"' || at_[n + 1] != '"') return false;
+    const char* k = at_ + 1;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8)
+      if (load8(k + i) != load8(name.data() + i)) return false;
+    for (; i < n; ++i)
+      if (k[i] != name[i]) return false;
+    at_ += n + 2;
+    return true;
   }
   bool eat(char c) {
     if (at_ == end_ || *at_ != c) return false;
@@ -71,17 +145,11 @@ class FastBinder {
   bool string(std::string_view& s) {
     if (!eat('"')) return false;
     const char* begin = at_;
-    while (at_ < end_) {
-      const auto c = static_cast<unsigned char>(*at_);
-      if (c == '"') {
-        s = {begin, static_cast<size_t>(at_ - begin)};
-        ++at_;
-        return true;
-      }
-      if (c == '\\' || c < 0x20 || c >= 0x80) return false;
-      ++at_;
-    }
-    return false;
+    while (at_ < end_ && !(byte_class(*at_) & kStop)) ++at_;
+    if (at_ == end_ || *at_ != '"') return false;
+    s = {begin, static_cast<size_t>(at_ - begin)};
+    ++at_;
+    return true;
   }
   // An integer as simdjson reads one into int64 (not -0, no fraction or
   // exponent, within range).
@@ -109,11 +177,11 @@ class FastBinder {
     if (!eat('}')) {
       for (;;) {
         std::string_view key;
-        if (!string(key)) return false;
         const Field* f = nullptr;
-        if (next < fields.size() && fields[next].name == key) {
+        if (next < fields.size() && key_is(fields[next].name)) {
           f = &fields[next++];
         } else {
+          if (!string(key)) return false;
           for (size_t k = 0; k < fields.size(); ++k)
             if (fields[k].name == key) {
               f = &fields[k];
@@ -158,7 +226,7 @@ class FastBinder {
       case ValueType::kString:
         if (!string(s)) return false;
         val.text = keep(out, s);
-        val.num = p_.symbol(s);
+        val.num = symbols_.find(s);
         break;
       case ValueType::kEnum: {
         if (!string(s)) return false;
@@ -185,7 +253,7 @@ class FastBinder {
         if (!eat(']')) {
           for (;;) {
             if (!string(s)) return false;
-            int32_t sym = p_.symbol(s);
+            int32_t sym = symbols_.find(s);
             if (sym >= 0)
               set.symbols.push_back(sym);
             else
@@ -217,6 +285,7 @@ class FastBinder {
   }
 
   const Policy& p_;
+  SymbolTable symbols_;
   Fields top_;
   std::vector<Fields> record_;  // by slot, for records
   std::vector<uint32_t> seen_;

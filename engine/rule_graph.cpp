@@ -14,8 +14,8 @@ namespace ethos {
 struct EdgeProps {
   RuleGraph::EdgeKind kind;
 };
-using Graph = boost::adjacency_list<boost::vecS, boost::vecS, boost::directedS, RuleGraph::Vertex,
-                                    EdgeProps>;
+using Graph =
+    boost::adjacency_list<boost::vecS, boost::vecS, boost::directedS, RuleGraph::Vertex, EdgeProps>;
 
 struct RuleGraph::Impl {
   Graph g;
@@ -54,7 +54,8 @@ std::vector<std::vector<uint32_t>> RuleGraph::cycles(EdgeKind kind) const {
   int n = boost::strong_components(
       fg, boost::make_iterator_property_map(component.begin(), boost::get(boost::vertex_index, g)));
   std::vector<std::vector<uint32_t>> members(static_cast<size_t>(n));
-  for (size_t v = 0; v < component.size(); ++v) members[static_cast<size_t>(component[v])].push_back(static_cast<uint32_t>(v));
+  for (size_t v = 0; v < component.size(); ++v)
+    members[static_cast<size_t>(component[v])].push_back(static_cast<uint32_t>(v));
   std::vector<std::vector<uint32_t>> out;
   for (auto& m : members) {
     bool self_loop = false;
@@ -128,11 +129,16 @@ std::string dot_escape(std::string_view s) {
 }
 const char* effect_colour(Effect e) {
   switch (e) {
-    case Effect::kPermit: return "#2e7d32";
-    case Effect::kForbid: return "#c62828";
-    case Effect::kEscalate: return "#ef6c00";
-    case Effect::kAdvise: return "#1565c0";
-    case Effect::kRequire: return "#6a1b9a";
+    case Effect::kPermit:
+      return "#2e7d32";
+    case Effect::kForbid:
+      return "#c62828";
+    case Effect::kEscalate:
+      return "#ef6c00";
+    case Effect::kAdvise:
+      return "#1565c0";
+    case Effect::kRequire:
+      return "#6a1b9a";
   }
   return "black";
 }
@@ -140,30 +146,47 @@ const char* effect_colour(Effect e) {
 
 std::string RuleGraph::to_dot(std::string_view title) const {
   const Graph& g = impl_->g;
-  std::string out = "digraph ethos {\n  label=\"" + dot_escape(title) +
-                    "\";\n  labelloc=t;\n  rankdir=LR;\n  node [fontname=\"Helvetica\", fontsize=10];\n"
-                    "  edge [fontname=\"Helvetica\", fontsize=9];\n";
+  std::string out =
+      "digraph ethos {\n  label=\"" + dot_escape(title) +
+      "\";\n  labelloc=t;\n  rankdir=LR;\n  node [fontname=\"Helvetica\", fontsize=10];\n"
+      "  edge [fontname=\"Helvetica\", fontsize=9];\n";
   for (auto [v, end] = boost::vertices(g); v != end; ++v) {
     const Vertex& x = g[*v];
     out += "  n" + std::to_string(*v) + " [label=\"" + dot_escape(x.name);
     switch (x.kind) {
-      case VertexKind::kAttribute: out += "\", shape=note, color=\"#757575\"]"; break;
-      case VertexKind::kParam: out += "\", shape=cds, color=\"#455a64\"]"; break;
-      case VertexKind::kDefine: out += "\", shape=ellipse, color=\"#37474f\"]"; break;
-      case VertexKind::kObligation: out += "\", shape=hexagon, color=\"#6a1b9a\"]"; break;
+      case VertexKind::kAttribute:
+        out += "\", shape=note, color=\"#757575\"]";
+        break;
+      case VertexKind::kParam:
+        out += "\", shape=cds, color=\"#455a64\"]";
+        break;
+      case VertexKind::kDefine:
+        out += "\", shape=ellipse, color=\"#37474f\"]";
+        break;
+      case VertexKind::kObligation:
+        out += "\", shape=hexagon, color=\"#6a1b9a\"]";
+        break;
       case VertexKind::kRule:
-        out += std::string("\\n(") + effect_name(x.effect) + ")\", shape=box, style=\"rounded,filled\", fillcolor=\"" +
-               effect_colour(x.effect) + "\", fontcolor=white]";
+        out += std::string("\\n(") + effect_name(x.effect) +
+               ")\", shape=box, style=\"rounded,filled\", fillcolor=\"" + effect_colour(x.effect) +
+               "\", fontcolor=white]";
         break;
     }
     out += ";\n";
   }
   for (auto [e, end] = boost::edges(g); e != end; ++e) {
-    out += "  n" + std::to_string(boost::source(*e, g)) + " -> n" + std::to_string(boost::target(*e, g));
+    out += "  n" + std::to_string(boost::source(*e, g)) + " -> n" +
+           std::to_string(boost::target(*e, g));
     switch (g[*e].kind) {
-      case EdgeKind::kReads: out += " [color=\"#9e9e9e\"]"; break;
-      case EdgeKind::kOverrides: out += " [style=dashed, color=\"#c62828\", label=\"overrides\"]"; break;
-      case EdgeKind::kRequires: out += " [color=\"#6a1b9a\", label=\"requires\"]"; break;
+      case EdgeKind::kReads:
+        out += " [color=\"#9e9e9e\"]";
+        break;
+      case EdgeKind::kOverrides:
+        out += " [style=dashed, color=\"#c62828\", label=\"overrides\"]";
+        break;
+      case EdgeKind::kRequires:
+        out += " [color=\"#6a1b9a\", label=\"requires\"]";
+        break;
     }
     out += ";\n";
   }
@@ -192,15 +215,23 @@ void direct_refs(const Policy& p, uint32_t root, DirectRefs& out) {
         break;
       case IrOp::kAttr:
       case IrOp::kIsPresent:
-      case IrOp::kIsMissing: out.attributes.push_back(n.a); break;
-      case IrOp::kDefine: out.defines.push_back(n.a); break;
-      case IrOp::kNow:
-        if (p.schema.time_slot >= 0) out.attributes.push_back(static_cast<uint32_t>(p.schema.time_slot));
+      case IrOp::kIsMissing:
+        out.attributes.push_back(n.a);
         break;
-      case IrOp::kNot: stack.push_back(n.a); break;
+      case IrOp::kDefine:
+        out.defines.push_back(n.a);
+        break;
+      case IrOp::kNow:
+        if (p.schema.time_slot >= 0)
+          out.attributes.push_back(static_cast<uint32_t>(p.schema.time_slot));
+        break;
+      case IrOp::kNot:
+        stack.push_back(n.a);
+        break;
       case IrOp::kDaysSince:
         stack.push_back(n.a);
-        if (p.schema.time_slot >= 0) out.attributes.push_back(static_cast<uint32_t>(p.schema.time_slot));
+        if (p.schema.time_slot >= 0)
+          out.attributes.push_back(static_cast<uint32_t>(p.schema.time_slot));
         break;
       case IrOp::kAnd:
       case IrOp::kOr:
@@ -233,12 +264,16 @@ RuleGraph build_rule_graph(const Policy& p) {
     return v;
   };
   std::vector<uint32_t> param_v, define_v, rule_v, obligation_v;
-  for (uint32_t i = 0; i < p.params.size(); ++i) param_v.push_back(g.add_vertex({VK::kParam, p.params[i].id, p.params[i].span, i}));
-  for (uint32_t i = 0; i < p.defines.size(); ++i) define_v.push_back(g.add_vertex({VK::kDefine, p.defines[i].id, p.defines[i].span, i}));
+  for (uint32_t i = 0; i < p.params.size(); ++i)
+    param_v.push_back(g.add_vertex({VK::kParam, p.params[i].id, p.params[i].span, i}));
+  for (uint32_t i = 0; i < p.defines.size(); ++i)
+    define_v.push_back(g.add_vertex({VK::kDefine, p.defines[i].id, p.defines[i].span, i}));
   for (uint32_t i = 0; i < p.obligations.size(); ++i)
-    obligation_v.push_back(g.add_vertex({VK::kObligation, p.obligations[i].name, p.obligations[i].span, i}));
+    obligation_v.push_back(
+        g.add_vertex({VK::kObligation, p.obligations[i].name, p.obligations[i].span, i}));
   for (uint32_t i = 0; i < p.rules.size(); ++i)
-    rule_v.push_back(g.add_vertex({VK::kRule, p.rules[i].id, p.rules[i].span, i, p.rules[i].effect}));
+    rule_v.push_back(
+        g.add_vertex({VK::kRule, p.rules[i].id, p.rules[i].span, i, p.rules[i].effect}));
   auto connect = [&](uint32_t from, const DirectRefs& refs) {
     for (uint32_t a : refs.attributes) g.add_edge(from, attribute(a), EK::kReads);
     for (uint32_t d : refs.defines) g.add_edge(from, define_v[d], EK::kReads);
@@ -256,7 +291,8 @@ RuleGraph build_rule_graph(const Policy& p) {
     if (p.modules[r.module].applies) direct_refs(p, *p.modules[r.module].applies, refs);
     connect(rule_v[i], refs);
     for (uint32_t t : r.overrides) g.add_edge(rule_v[i], rule_v[t], EK::kOverrides);
-    if (r.obligation >= 0) g.add_edge(rule_v[i], obligation_v[static_cast<size_t>(r.obligation)], EK::kRequires);
+    if (r.obligation >= 0)
+      g.add_edge(rule_v[i], obligation_v[static_cast<size_t>(r.obligation)], EK::kRequires);
   }
   return g;
 }

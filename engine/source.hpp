@@ -53,8 +53,8 @@ struct Diagnostic {
   Severity severity = Severity::kError;
   Span span;
   std::string message;
-  std::string help;          // empty when there is nothing to add
-  std::vector<Note> notes;   // further locations (e.g. each step of a cycle)
+  std::string help;         // empty when there is nothing to add
+  std::vector<Note> notes;  // further locations (e.g. each step of a cycle)
 };
 
 // A list of diagnostics with helpers; stages append and keep going.
