@@ -154,8 +154,9 @@ class Run {
   }
 
   // Runs the program subtree at `pc` (Program in policy.hpp).
-  Tri exec(uint32_t pc) {
-    const PcInst& in = code_[pc];
+  // A leaf instruction (an operator up to kHasAll); inlined into the loops
+  // of and/or, so a condition of plain comparisons runs without calls.
+  [[gnu::always_inline]] Tri leaf(const PcInst& in) {
     switch (in.op) {
       case PcOp::kFalse:
         return kF;
@@ -200,6 +201,15 @@ class Run {
           if (std::binary_search(have.begin(), have.end(), w) == any) return any ? kT : kF;
         return any ? kF : kT;
       }
+      default:
+        return kU;  // not a leaf: exec() never sends one here
+    }
+  }
+
+  Tri exec(uint32_t pc) {
+    const PcInst& in = code_[pc];
+    if (in.op <= PcOp::kHasAll) return leaf(in);
+    switch (in.op) {
       case PcOp::kDefine: {
         const uint32_t d = in.a;
         if (dgen_[d] != gen_) {
@@ -216,7 +226,8 @@ class Run {
         Tri acc = kT;
         uint32_t at = pc + 1;
         for (uint32_t k = 0; k < in.a; ++k) {
-          Tri t = exec(at);
+          const PcInst& kid = code_[at];
+          Tri t = kid.op <= PcOp::kHasAll ? leaf(kid) : exec(at);
           if (t == kF) return kF;
           if (t == kU) acc = kU;
           at += code_[at].size;
@@ -227,7 +238,8 @@ class Run {
         Tri acc = kF;
         uint32_t at = pc + 1;
         for (uint32_t k = 0; k < in.a; ++k) {
-          Tri t = exec(at);
+          const PcInst& kid = code_[at];
+          Tri t = kid.op <= PcOp::kHasAll ? leaf(kid) : exec(at);
           if (t == kT) return kT;
           if (t == kU) acc = kU;
           at += code_[at].size;
@@ -236,8 +248,9 @@ class Run {
       }
       case PcOp::kIr:
         return tri(in.a);
+      default:
+        return kU;  // leaves are handled above
     }
-    return kU;
   }
 
   // A value; false when unknown.

@@ -251,6 +251,7 @@ struct RuleIndex {
 // common comparisons (`attr == c`, `attr in [..]`, `set has c`, a flag) are
 // one instruction each instead of three nodes; anything else is a kIr
 // instruction that hands its node to the tree walker.
+// The leaves come first, up to kHasAll: the evaluator tests `op <= kHasAll`.
 enum class PcOp : uint8_t {
   kFalse,
   kTrue,
