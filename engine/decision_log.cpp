@@ -106,6 +106,7 @@ struct Pending {
   LogEntry entry;
   std::string content_hash;
   std::shared_ptr<const BundleContext> bundle;
+  DecisionLog::Done done;  // empty: someone wait()s for the ticket instead
 };
 
 struct Failure {
@@ -293,14 +294,29 @@ struct DecisionLog::Impl {
           stats.committed += batch.size();
           ++stats.transactions;
         }
+        stats.largest_group = std::max<uint64_t>(stats.largest_group, batch.size());
         done_through = last;
+      }
+      done_cv.notify_all();
+      // Outside the lock: a callback may submit again (an event loop's next request).
+      std::exception_ptr failed = error ? std::make_exception_ptr(*error) : nullptr;
+      for (auto& p : batch) {
+        if (!p->done) continue;
+        try {
+          p->done(failed);
+        } catch (const std::exception& e) {
+          spdlog::error("decision log: a commit callback threw: {}", e.what());
+        }
+        p->done = nullptr;
+      }
+      {
+        std::lock_guard lk(mu);
         for (auto& p : batch) {
           p->bundle.reset();
           pool.push_back(std::move(p));
         }
-        batch.clear();
       }
-      done_cv.notify_all();
+      batch.clear();
     }
   }
 
@@ -372,6 +388,11 @@ DecisionLog::~DecisionLog() = default;
 
 DecisionLog::Ticket DecisionLog::submit(const Bundle& bundle, const BoundRequest& request,
                                         const Decision& decision) {
+  return submit(bundle, request, decision, nullptr);
+}
+
+DecisionLog::Ticket DecisionLog::submit(const Bundle& bundle, const BoundRequest& request,
+                                        const Decision& decision, Done done) {
   Impl& m = *impl_;
   if (!m.writer)
     throw StoreError("`" + m.path + "` is open for reading only", sql::kReadOnly, sql::kReadOnly);
@@ -397,6 +418,7 @@ DecisionLog::Ticket DecisionLog::submit(const Bundle& bundle, const BoundRequest
   encode_decision(*ctx->policy, decision, e.decision);
   p->content_hash = content_hash(e);
   p->bundle = std::move(ctx);
+  p->done = std::move(done);
   Ticket t;
   t.decision_id = e.id;
   {

@@ -63,10 +63,12 @@ void add_serve(CLI::App& app) {
   cmd->add_option("--tls-cert", opts->http.tls_cert, "TLS certificate chain (PEM); serve HTTPS");
   cmd->add_option("--tls-key", opts->http.tls_key, "TLS private key (PEM)");
   cmd->add_flag("--insecure", opts->http.insecure, "Allow a non-loopback address without TLS");
+  cmd->add_option("--io-threads", opts->http.io_threads,
+                  "Event-loop threads: read requests, decide, write answers (default 2)");
   cmd->add_option("--threads", opts->http.threads,
-                  "Worker threads; each serves one connection at a time (default 16)");
-  cmd->add_option("--queue", opts->http.queue,
-                  "Accepted connections waiting for a worker (default 64)");
+                  "Worker threads for the log, policy and replay endpoints (default 4)");
+  cmd->add_option("--max-connections", opts->http.max_connections,
+                  "Connections served at once; more wait in the listen backlog (default 1024)");
   cmd->add_option("--max-body", opts->http.max_body,
                   "Largest request body in bytes (default 65536)");
   cmd->add_option("--max-policy-body", opts->http.max_policy_body,
