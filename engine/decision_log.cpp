@@ -169,6 +169,8 @@ struct DecisionLog::Impl {
   uint64_t flushed_through = 0;
   std::vector<Failure> failures;
   bool stopping = false;
+  // The writer waits for work (not in its commit delay): a submit wakes it.
+  bool writer_idle = false;
   Stats stats;
 
   std::mutex bundles_mu;
@@ -264,8 +266,14 @@ struct DecisionLog::Impl {
     for (;;) {
       {
         std::unique_lock lk(mu);
+        writer_idle = true;
         work_cv.wait(lk, [&] { return !queue.empty() || stopping; });
+        writer_idle = false;
         if (queue.empty()) return;  // stopping, and everything is written
+        if (options.commit_delay_us > 0 && !stopping)
+          work_cv.wait_for(lk, std::chrono::microseconds(options.commit_delay_us), [&] {
+            return queue.size() >= std::max<size_t>(options.max_batch, 1) || stopping;
+          });
         size_t n = std::min(queue.size(), std::max<size_t>(options.max_batch, 1));
         for (size_t i = 0; i < n; ++i) {
           batch.push_back(std::move(queue.front()));
@@ -421,6 +429,7 @@ DecisionLog::Ticket DecisionLog::submit(const Bundle& bundle, const BoundRequest
   p->done = std::move(done);
   Ticket t;
   t.decision_id = e.id;
+  bool wake = false;
   {
     std::unique_lock lk(m.mu);
     m.space_cv.wait(lk, [&] {
@@ -429,8 +438,11 @@ DecisionLog::Ticket DecisionLog::submit(const Bundle& bundle, const BoundRequest
     if (m.stopping) throw StoreError("`" + m.path + "`: the log is closing");
     t.seq = p->ticket = m.next_ticket++;
     m.queue.push_back(std::move(p));
+    // Wake the writer when it waits for work, or when its delay can end
+    // early; not for every decision that arrives while it delays or commits.
+    wake = m.writer_idle || m.queue.size() >= std::max<size_t>(m.options.max_batch, 1);
   }
-  m.work_cv.notify_one();
+  if (wake) m.work_cv.notify_one();
   return t;
 }
 

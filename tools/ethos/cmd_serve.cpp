@@ -43,6 +43,7 @@ void add_serve(CLI::App& app) {
     bool insecure_dev_key = false;
     std::string listen = "127.0.0.1:8181";
     std::string trace = "full";
+    int commit_delay_us = 0;
     HttpOptions http;
   };
   auto opts = std::make_shared<Opts>();
@@ -79,6 +80,10 @@ void add_serve(CLI::App& app) {
                   "Write timeout in ms (default 5000)");
   cmd->add_option("--keep-alive-timeout", opts->http.keep_alive_timeout_s,
                   "Seconds an idle keep-alive connection stays open (default 5)");
+  cmd->add_option("--commit-delay", opts->commit_delay_us,
+                  "Microseconds the log writer waits to gather decisions into one commit "
+                  "(default 0)")
+      ->check(CLI::Range(0, 100000));
   cmd->add_option("--trace", opts->trace,
                   "Trace in decisions unless asked: full, compact or none (default full)");
   cmd->add_option("--port-file", opts->http.port_file,
@@ -131,6 +136,7 @@ void add_serve(CLI::App& app) {
       throw kUsage;
     }
     so.log_path = opts->log;
+    so.log.commit_delay_us = opts->commit_delay_us;
     try {
       so.log.key = load_log_key({opts->key_file, opts->insecure_dev_key});
     } catch (const std::exception& e) {
