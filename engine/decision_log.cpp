@@ -303,10 +303,10 @@ struct DecisionLog::Impl {
           ++stats.transactions;
         }
         stats.largest_group = std::max<uint64_t>(stats.largest_group, batch.size());
-        done_through = last;
       }
-      done_cv.notify_all();
-      // Outside the lock: a callback may submit again (an event loop's next request).
+      // Outside the lock: a callback may submit again (an event loop's next
+      // request). Before done_through moves: once flush() returns, every
+      // callback of what it waited for has returned too.
       std::exception_ptr failed = error ? std::make_exception_ptr(*error) : nullptr;
       for (auto& p : batch) {
         if (!p->done) continue;
@@ -319,11 +319,13 @@ struct DecisionLog::Impl {
       }
       {
         std::lock_guard lk(mu);
+        done_through = batch.back()->ticket;
         for (auto& p : batch) {
           p->bundle.reset();
           pool.push_back(std::move(p));
         }
       }
+      done_cv.notify_all();
       batch.clear();
     }
   }
