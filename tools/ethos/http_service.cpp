@@ -567,7 +567,11 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>> {
   Connection(Server& server, Socket&& socket, Args&&... args)
       : server_(server),
         stream_(std::move(socket), std::forward<Args>(args)...),
-        timer_(stream_.get_executor()) {}
+        timer_(stream_.get_executor()) {
+    // Beast reads as much as the buffer has room for (at least 512 bytes):
+    // with room for a whole request, one recv() reads it, not five or six.
+    buffer_.reserve(16 * 1024);
+  }
   ~Connection() { server_.closed(&closer_); }
 
   void start() {
