@@ -106,6 +106,7 @@ struct Pending {
   LogEntry entry;
   std::string content_hash;
   std::shared_ptr<const BundleContext> bundle;
+  DecisionLog::Done done;  // empty: someone wait()s for the ticket instead
 };
 
 struct Failure {
@@ -168,6 +169,8 @@ struct DecisionLog::Impl {
   uint64_t flushed_through = 0;
   std::vector<Failure> failures;
   bool stopping = false;
+  // The writer waits for work (not in its commit delay): a submit wakes it.
+  bool writer_idle = false;
   Stats stats;
 
   std::mutex bundles_mu;
@@ -263,8 +266,14 @@ struct DecisionLog::Impl {
     for (;;) {
       {
         std::unique_lock lk(mu);
+        writer_idle = true;
         work_cv.wait(lk, [&] { return !queue.empty() || stopping; });
+        writer_idle = false;
         if (queue.empty()) return;  // stopping, and everything is written
+        if (options.commit_delay_us > 0 && !stopping)
+          work_cv.wait_for(lk, std::chrono::microseconds(options.commit_delay_us), [&] {
+            return queue.size() >= std::max<size_t>(options.max_batch, 1) || stopping;
+          });
         size_t n = std::min(queue.size(), std::max<size_t>(options.max_batch, 1));
         for (size_t i = 0; i < n; ++i) {
           batch.push_back(std::move(queue.front()));
@@ -293,14 +302,31 @@ struct DecisionLog::Impl {
           stats.committed += batch.size();
           ++stats.transactions;
         }
-        done_through = last;
+        stats.largest_group = std::max<uint64_t>(stats.largest_group, batch.size());
+      }
+      // Outside the lock: a callback may submit again (an event loop's next
+      // request). Before done_through moves: once flush() returns, every
+      // callback of what it waited for has returned too.
+      std::exception_ptr failed = error ? std::make_exception_ptr(*error) : nullptr;
+      for (auto& p : batch) {
+        if (!p->done) continue;
+        try {
+          p->done(failed);
+        } catch (const std::exception& e) {
+          spdlog::error("decision log: a commit callback threw: {}", e.what());
+        }
+        p->done = nullptr;
+      }
+      {
+        std::lock_guard lk(mu);
+        done_through = batch.back()->ticket;
         for (auto& p : batch) {
           p->bundle.reset();
           pool.push_back(std::move(p));
         }
-        batch.clear();
       }
       done_cv.notify_all();
+      batch.clear();
     }
   }
 
@@ -372,6 +398,11 @@ DecisionLog::~DecisionLog() = default;
 
 DecisionLog::Ticket DecisionLog::submit(const Bundle& bundle, const BoundRequest& request,
                                         const Decision& decision) {
+  return submit(bundle, request, decision, nullptr);
+}
+
+DecisionLog::Ticket DecisionLog::submit(const Bundle& bundle, const BoundRequest& request,
+                                        const Decision& decision, Done done) {
   Impl& m = *impl_;
   if (!m.writer)
     throw StoreError("`" + m.path + "` is open for reading only", sql::kReadOnly, sql::kReadOnly);
@@ -397,8 +428,10 @@ DecisionLog::Ticket DecisionLog::submit(const Bundle& bundle, const BoundRequest
   encode_decision(*ctx->policy, decision, e.decision);
   p->content_hash = content_hash(e);
   p->bundle = std::move(ctx);
+  p->done = std::move(done);
   Ticket t;
   t.decision_id = e.id;
+  bool wake = false;
   {
     std::unique_lock lk(m.mu);
     m.space_cv.wait(lk, [&] {
@@ -407,8 +440,11 @@ DecisionLog::Ticket DecisionLog::submit(const Bundle& bundle, const BoundRequest
     if (m.stopping) throw StoreError("`" + m.path + "`: the log is closing");
     t.seq = p->ticket = m.next_ticket++;
     m.queue.push_back(std::move(p));
+    // Wake the writer when it waits for work, or when its delay can end
+    // early; not for every decision that arrives while it delays or commits.
+    wake = m.writer_idle || m.queue.size() >= std::max<size_t>(m.options.max_batch, 1);
   }
-  m.work_cv.notify_one();
+  if (wake) m.work_cv.notify_one();
   return t;
 }
 

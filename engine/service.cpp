@@ -262,15 +262,14 @@ Reply Session::bind_error(const BindError& e, long index) {
   return error_reply(code, e.message, path);
 }
 
-DecideResult Session::decide(std::string_view body, const DecideOptions& options) {
-  auto t0 = Clock::now();
-  DecideResult result;
+bool Session::prepare(std::string_view body, const DecideOptions& options, DecideResult& result,
+                      const std::function<DecisionLog::Done(size_t)>& on_commit) {
   ServiceMetrics& metrics = service_.metrics_;
-  auto fail = [&](Reply r) -> DecideResult& {
+  auto fail = [&](Reply r) {
     metrics.error(r.error);
     result.reply = std::move(r);
     result.decided.clear();
-    return result;
+    return false;
   };
   if (service_.draining_.load(std::memory_order_relaxed))
     return fail(error_reply(ErrorCode::kShuttingDown, "the service is shutting down"));
@@ -312,11 +311,12 @@ DecideResult Session::decide(std::string_view body, const DecideOptions& options
   const ServiceBundle& sb = *bundle_;
   DecisionLog* log = service_.log_.get();
   tickets_.clear();
-  auto t_submit = Clock::now();
   if (log) {
     try {
       for (size_t k = 0; k < n; ++k)
-        tickets_.push_back(log->submit(sb.bundle, bound_[k], decisions_[k]));
+        tickets_.push_back(on_commit
+                               ? log->submit(sb.bundle, bound_[k], decisions_[k], on_commit(k))
+                               : log->submit(sb.bundle, bound_[k], decisions_[k]));
     } catch (const std::exception& e) {
       service_.log_failed_at_ms_.store(steady_ms(), std::memory_order_relaxed);
       return fail(error_reply(ErrorCode::kLogUnavailable,
@@ -357,22 +357,118 @@ DecideResult Session::decide(std::string_view body, const DecideOptions& options
     result.decided[k].outcome = decisions_[k].outcome;
   }
   if (batch) out += "]}";
+  result.reply.status = 200;
+  return true;
+}
 
+void Session::finish(Service& service, DecideResult& result, const std::exception_ptr& log_error,
+                     Clock::time_point started, Clock::time_point submitted, bool recorded) {
+  ServiceMetrics& metrics = service.metrics_;
+  if (log_error) {
+    std::string what = "unknown error";
+    try {
+      std::rethrow_exception(log_error);
+    } catch (const std::exception& e) {
+      what = e.what();
+    } catch (...) {
+    }
+    service.log_failed_at_ms_.store(steady_ms(), std::memory_order_relaxed);
+    result.reply =
+        error_reply(ErrorCode::kLogUnavailable, "the decision could not be recorded: " + what);
+    metrics.error(result.reply.error);
+    result.decided.clear();
+    return;
+  }
+  if (recorded) {
+    int64_t write_ns = elapsed_ns(submitted);
+    for (size_t k = 0; k < result.decided.size(); ++k)
+      metrics.log_write_seconds.observe_ns(write_ns);
+  }
+  for (const auto& d : result.decided) metrics.decided(d.outcome);
+  metrics.decide_seconds.observe_ns(elapsed_ns(started));
+}
+
+DecideResult Session::decide(std::string_view body, const DecideOptions& options) {
+  auto t0 = Clock::now();
+  DecideResult result;
+  if (!prepare(body, options, result, nullptr)) return result;
+  auto t_submit = Clock::now();
+  DecisionLog* log = service_.log_.get();
+  std::exception_ptr error;
   if (log) {
     try {
       for (const auto& t : tickets_) log->wait(t);
-    } catch (const std::exception& e) {
-      service_.log_failed_at_ms_.store(steady_ms(), std::memory_order_relaxed);
-      return fail(error_reply(ErrorCode::kLogUnavailable,
-                              std::string("the decision could not be recorded: ") + e.what()));
+    } catch (...) {
+      error = std::current_exception();
     }
-    int64_t write_ns = elapsed_ns(t_submit);
-    for (size_t k = 0; k < n; ++k) metrics.log_write_seconds.observe_ns(write_ns);
   }
-  for (size_t k = 0; k < n; ++k) metrics.decided(decisions_[k].outcome);
-  metrics.decide_seconds.observe_ns(elapsed_ns(t0));
-  result.reply.status = 200;
+  finish(service_, result, error, t0, t_submit, log != nullptr);
   return result;
+}
+
+namespace {
+
+// What the commit callbacks of one decide_async() call share.
+struct AsyncDecide {
+  Service* service = nullptr;
+  DecideResult result;
+  std::function<void(DecideResult)> done;
+  // Commit callbacks still to come, + 1 held by decide_async() until it has
+  // submitted everything: whoever brings it to 0 finishes the call.
+  std::atomic<size_t> pending{1};
+  std::mutex error_mu;
+  std::exception_ptr error;   // the first failed commit
+  bool failed_early = false;  // prepare() failed after submitting some: its reply stands
+  Clock::time_point started, submitted;
+};
+
+}  // namespace
+
+void Session::complete_async(const std::shared_ptr<void>& p) {
+  auto& st = *static_cast<AsyncDecide*>(p.get());
+  if (!st.failed_early) finish(*st.service, st.result, st.error, st.started, st.submitted, true);
+  st.done(std::move(st.result));
+}
+
+void Session::decide_async(std::string_view body, const DecideOptions& options,
+                           std::function<void(DecideResult)> done) {
+  auto state = std::make_shared<AsyncDecide>();
+  state->service = &service_;
+  state->started = Clock::now();
+  state->done = std::move(done);
+  DecisionLog* log = service_.log_.get();
+  size_t made = 0;
+  std::function<DecisionLog::Done(size_t)> on_commit;
+  if (log)
+    on_commit = [&](size_t) -> DecisionLog::Done {
+      if (made++ == 0) state->submitted = Clock::now();
+      state->pending.fetch_add(1, std::memory_order_relaxed);
+      return [state](std::exception_ptr e) {
+        if (e) {
+          std::lock_guard lk(state->error_mu);
+          if (!state->error) state->error = e;
+        }
+        if (state->pending.fetch_sub(1, std::memory_order_acq_rel) == 1) complete_async(state);
+      };
+    };
+  bool ok = prepare(body, options, state->result, on_commit);
+  // Callbacks made for a submit() that threw will never run.
+  if (made > tickets_.size())
+    state->pending.fetch_sub(made - tickets_.size(), std::memory_order_relaxed);
+  if (!ok) {
+    if (tickets_.empty()) {
+      state->done(std::move(state->result));
+      return;
+    }
+    // A batch whose submission failed part-way answers its error once the
+    // decisions already submitted have gone through the writer.
+    state->failed_early = true;
+  } else if (!log) {
+    finish(service_, state->result, nullptr, state->started, state->started, false);
+    state->done(std::move(state->result));
+    return;
+  }
+  if (state->pending.fetch_sub(1, std::memory_order_acq_rel) == 1) complete_async(state);
 }
 
 // ---- Service -------------------------------------------------------------------

@@ -21,7 +21,10 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
+#include <exception>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -111,7 +114,26 @@ class Session {
   // evaluates, records and renders each.
   DecideResult decide(std::string_view body, const DecideOptions& options = {});
 
+  // decide() without blocking for the log: binds, evaluates, submits and
+  // renders on the calling thread, then returns; `done` receives the result
+  // once every decision of the call is committed (or a 503 if one could not
+  // be). `done` runs on the log's writer thread, or on the calling thread
+  // before decide_async() returns when nothing is recorded (an error reply,
+  // or a service without a log); it must be quick and must not block. The
+  // body need not outlive the call. This is what `ethos serve`'s event loop
+  // uses, so that no thread waits per request.
+  void decide_async(std::string_view body, const DecideOptions& options,
+                    std::function<void(DecideResult)> done);
+
  private:
+  using Clock = std::chrono::steady_clock;
+  // Everything but waiting for the log; `on_commit(k)`, when given, makes the
+  // callback submitted with request k. False with the error reply in `result`.
+  bool prepare(std::string_view body, const DecideOptions& options, DecideResult& result,
+               const std::function<DecisionLog::Done(size_t)>& on_commit);
+  static void finish(Service& service, DecideResult& result, const std::exception_ptr& log_error,
+                     Clock::time_point started, Clock::time_point submitted, bool recorded);
+  static void complete_async(const std::shared_ptr<void>& state);
   void refresh();
   Reply bind_error(const BindError& e, long index);
 

@@ -1,8 +1,11 @@
 // The C++ API that `ethos serve` uses, as an app embeds it: the example of
 // docs/embedding.md compiled and run, and the Service driven directly.
 #include <catch2/catch.hpp>
+#include <condition_variable>
 #include <filesystem>
+#include <mutex>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <sstream>
 #include <thread>
 
@@ -128,5 +131,101 @@ TEST_CASE("sessions on many threads share one Service across a reload", "[embed]
   CHECK(bad == 0);
   service.drain();
   CHECK(json::parse(service.verify().body)["decisions"] == 800);
+  std::filesystem::remove_all(dir);
+}
+
+namespace {
+
+// Runs decide_async and waits (here, in the test) for its answer.
+struct AsyncAnswer {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::optional<ethos::DecideResult> result;
+  std::thread::id answered_on;
+  ethos::DecideResult wait() {
+    std::unique_lock lk(mu);
+    REQUIRE(cv.wait_for(lk, std::chrono::seconds(30), [&] { return result.has_value(); }));
+    return std::move(*result);
+  }
+  std::function<void(ethos::DecideResult)> callback() {
+    return [this](ethos::DecideResult r) {
+      std::lock_guard lk(mu);
+      result = std::move(r);
+      answered_on = std::this_thread::get_id();
+      cv.notify_all();
+    };
+  }
+};
+
+}  // namespace
+
+TEST_CASE("decide_async answers a batch once every decision of it is committed", "[embed]") {
+  std::string dir = ethos::testing::temp_dir();
+  {
+    ethos::Service service(options_for(dir + "/log.db"));
+    ethos::Session session(service);
+    std::string batch = "[" + example_request("01-session-summary-enterprise-baa.json") + "," +
+                        example_request("02-consumer-chatbot-identifiable-notes.json") + "]";
+    AsyncAnswer answer;
+    {
+      std::string body = batch;  // the body need not outlive the call
+      session.decide_async(body, {}, answer.callback());
+    }
+    ethos::DecideResult r = answer.wait();
+    REQUIRE(r.ok());
+    REQUIRE(r.decided.size() == 2);
+    CHECK(r.decided[0].outcome == ethos::Outcome::kPermit);
+    CHECK(r.decided[1].outcome == ethos::Outcome::kDeny);
+    // Answered from the log's writer, after the commit: another connection sees both.
+    CHECK(answer.answered_on != std::this_thread::get_id());
+    ethos::LogOptions ro;
+    ro.read_only = true;
+    ethos::DecisionLog reader(dir + "/log.db", ro);
+    for (const auto& d : r.decided) CHECK(reader.find(d.decision_id).has_value());
+    json body = json::parse(r.reply.body);
+    CHECK(body["decisions"][1]["decision_id"] == r.decided[1].decision_id);
+
+    // An error before recording is answered at once, on the calling thread.
+    AsyncAnswer bad;
+    session.decide_async(R"({"request_id": 7})", {}, bad.callback());
+    ethos::DecideResult e = bad.wait();
+    CHECK(e.reply.status == 400);
+    CHECK(bad.answered_on == std::this_thread::get_id());
+    CHECK(reader.count() == 2);
+  }
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("decide_async answers 503 and no decision when the log cannot record it", "[embed]") {
+  std::string dir = ethos::testing::temp_dir();
+  {
+    ethos::ServiceOptions o = options_for(dir + "/log.db");
+    // A cap of 48 pages: the log fills up after some decisions, as on a full disk.
+    o.log.max_page_count = 48;
+    ethos::Service service(std::move(o));
+    ethos::Session session(service);
+    std::string request = example_request("01-session-summary-enterprise-baa.json");
+    int refused = 0, decided = 0;
+    for (int i = 0; i < 3000 && refused == 0; ++i) {
+      AsyncAnswer answer;
+      session.decide_async(request, {}, answer.callback());
+      ethos::DecideResult r = answer.wait();
+      if (r.reply.status == 503) {
+        ++refused;
+        CHECK(r.decided.empty());
+        CHECK(r.reply.body.find("\"outcome\"") == std::string::npos);
+        CHECK(json::parse(r.reply.body)["error"]["code"] == "log_unavailable");
+      } else {
+        REQUIRE(r.ok());
+        ++decided;
+      }
+    }
+    CHECK(refused == 1);
+    CHECK(decided > 0);
+    CHECK(service.ready().status == 503);
+    ethos::LogOptions ro;
+    ro.read_only = true;
+    CHECK(ethos::DecisionLog(dir + "/log.db", ro).count() == static_cast<uint64_t>(decided));
+  }
   std::filesystem::remove_all(dir);
 }

@@ -731,3 +731,70 @@ TEST_CASE("serve speaks HTTPS with --tls-cert and --tls-key", "[serve][tls]") {
   CHECK(s.stop() == 0);
   std::filesystem::remove_all(dir);
 }
+
+namespace {
+
+// Reads until `count` occurrences of `marker` have arrived (or the socket's 30 s timeout).
+std::string read_until(int fd, const std::string& marker, int count) {
+  std::string out;
+  char buf[4096];
+  auto seen = [&] {
+    int n = 0;
+    for (size_t p = out.find(marker); p != std::string::npos; p = out.find(marker, p + 1)) ++n;
+    return n;
+  };
+  while (seen() < count) {
+    ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) break;
+    out.append(buf, static_cast<size_t>(n));
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("requests pipelined on one connection are answered in order, each recorded once",
+          "[serve][transport]") {
+  ServeProcess s;
+  std::string body = example_request(kPermitExample);
+  std::string one =
+      "POST /v1/decide HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + s.decider +
+      "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
+      "\r\n\r\n" + body;
+  std::string three = one + "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n" + one;
+  int fd = connect_raw(s.port());
+  REQUIRE(::send(fd, three.data(), three.size(), MSG_NOSIGNAL) ==
+          static_cast<ssize_t>(three.size()));
+  std::string answer = read_until(fd, "HTTP/1.1 200", 3);
+  ::close(fd);
+  INFO(answer);
+  size_t first = answer.find("\"decision_id\"");
+  size_t health = answer.find("{\"status\":\"ok\"}");
+  size_t second = answer.find("\"decision_id\"", first + 1);
+  REQUIRE(first != std::string::npos);
+  REQUIRE(health != std::string::npos);
+  REQUIRE(second != std::string::npos);
+  CHECK(first < health);
+  CHECK(health < second);
+  CHECK(body_of(s.get("/v1/verify", s.auditor))["decisions"] == 2);
+}
+
+TEST_CASE("a body sent after Expect: 100-continue is read once the server says continue",
+          "[serve][transport]") {
+  ServeProcess s;
+  std::string body = example_request(kPermitExample);
+  std::string head = "POST /v1/decide HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + s.decider +
+                     "\r\nContent-Type: application/json\r\nExpect: 100-continue\r\n"
+                     "Content-Length: " +
+                     std::to_string(body.size()) + "\r\n\r\n";
+  int fd = connect_raw(s.port());
+  REQUIRE(::send(fd, head.data(), head.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(head.size()));
+  std::string interim = read_until(fd, "\r\n\r\n", 1);
+  CHECK(interim.rfind("HTTP/1.1 100", 0) == 0);
+  REQUIRE(::send(fd, body.data(), body.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(body.size()));
+  std::string answer = read_until(fd, "\"decision_id\"", 1);
+  ::close(fd);
+  INFO(answer);
+  CHECK(answer.rfind("HTTP/1.1 200", 0) == 0);
+  CHECK(answer.find("\"outcome\":\"permit\"") != std::string::npos);
+}

@@ -43,6 +43,7 @@ void add_serve(CLI::App& app) {
     bool insecure_dev_key = false;
     std::string listen = "127.0.0.1:8181";
     std::string trace = "full";
+    int commit_delay_us = 0;
     HttpOptions http;
   };
   auto opts = std::make_shared<Opts>();
@@ -63,10 +64,12 @@ void add_serve(CLI::App& app) {
   cmd->add_option("--tls-cert", opts->http.tls_cert, "TLS certificate chain (PEM); serve HTTPS");
   cmd->add_option("--tls-key", opts->http.tls_key, "TLS private key (PEM)");
   cmd->add_flag("--insecure", opts->http.insecure, "Allow a non-loopback address without TLS");
+  cmd->add_option("--io-threads", opts->http.io_threads,
+                  "Event-loop threads: read requests, decide, write answers (default 2)");
   cmd->add_option("--threads", opts->http.threads,
-                  "Worker threads; each serves one connection at a time (default 16)");
-  cmd->add_option("--queue", opts->http.queue,
-                  "Accepted connections waiting for a worker (default 64)");
+                  "Worker threads for the log, policy and replay endpoints (default 4)");
+  cmd->add_option("--max-connections", opts->http.max_connections,
+                  "Connections served at once; more wait in the listen backlog (default 1024)");
   cmd->add_option("--max-body", opts->http.max_body,
                   "Largest request body in bytes (default 65536)");
   cmd->add_option("--max-policy-body", opts->http.max_policy_body,
@@ -77,6 +80,10 @@ void add_serve(CLI::App& app) {
                   "Write timeout in ms (default 5000)");
   cmd->add_option("--keep-alive-timeout", opts->http.keep_alive_timeout_s,
                   "Seconds an idle keep-alive connection stays open (default 5)");
+  cmd->add_option("--commit-delay", opts->commit_delay_us,
+                  "Microseconds the log writer waits to gather decisions into one commit "
+                  "(default 0)")
+      ->check(CLI::Range(0, 100000));
   cmd->add_option("--trace", opts->trace,
                   "Trace in decisions unless asked: full, compact or none (default full)");
   cmd->add_option("--port-file", opts->http.port_file,
@@ -129,6 +136,7 @@ void add_serve(CLI::App& app) {
       throw kUsage;
     }
     so.log_path = opts->log;
+    so.log.commit_delay_us = opts->commit_delay_us;
     try {
       so.log.key = load_log_key({opts->key_file, opts->insecure_dev_key});
     } catch (const std::exception& e) {

@@ -1,5 +1,5 @@
 // `ethos serve`: the decision service over HTTP (docs/api.md). The HTTP
-// library (cpp-httplib) is included by http_service.cpp only.
+// library (Boost.Beast) is included by http_service.cpp only.
 #pragma once
 
 #include <cstddef>
@@ -15,8 +15,9 @@ struct HttpOptions {
   std::string tokens_path;
   std::string tls_cert, tls_key;  // both or neither
   bool insecure = false;          // allow a non-loopback address without TLS
-  size_t threads = 16;            // workers: each serves one connection at a time
-  size_t queue = 64;              // accepted connections waiting for a worker
+  size_t io_threads = 2;          // event loops: read, decide, write
+  size_t threads = 4;             // workers for the log, policy and remedies endpoints
+  size_t max_connections = 1024;  // beyond it, new connections wait in the listen backlog
   size_t max_body = 64 * 1024;
   size_t max_policy_body = 1024 * 1024;  // POST /v1/replay carries a candidate policy
   int read_timeout_ms = 5000;

@@ -51,6 +51,8 @@ struct Options {
 
 struct Stats {
   uint64_t responses = 0;
+  uint64_t in_window = 0;   // responses that arrived within the measured window
+  uint64_t unanswered = 0;  // requests still without an answer when the client gave up
   uint64_t decisions = 0;
   std::map<int, uint64_t> by_status;
   uint64_t connection_errors = 0;
@@ -169,9 +171,20 @@ void run_thread(const Options& o, const std::vector<std::string>& requests, size
   std::vector<epoll_event> events(nconn + 1);
   char buf[65536];
   size_t open = nconn;
+  // After the window, answers still due get this long before they count as lost.
+  const auto give_up = until + std::chrono::seconds(30);
   while (open > 0) {
     int n = epoll_wait(ep, events.data(), static_cast<int>(events.size()), 100);
-    bool stopping = Clock::now() >= until;
+    auto tick = Clock::now();
+    bool stopping = tick >= until;
+    if (tick >= give_up) {
+      for (size_t i = 0; i < nconn; ++i)
+        if (conns[i].fd >= 0) {
+          if (conns[i].busy) ++st.unanswered;
+          close_conn(i);
+        }
+      break;
+    }
     for (int k = 0; k < n; ++k) {
       size_t i = events[static_cast<size_t>(k)].data.u64;
       Conn& c = conns[i];
@@ -207,6 +220,7 @@ void run_thread(const Options& o, const std::vector<std::string>& requests, size
           ++st.responses;
           ++st.by_status[status];
           if (status == 200) collect_ids(body, st.ids, st.decisions);
+          if (now >= measure_from && now <= until) ++st.in_window;
           if (c.started >= measure_from)
             st.latency_us.push_back(static_cast<uint32_t>(
                 std::chrono::duration_cast<std::chrono::microseconds>(now - c.started).count()));
@@ -322,11 +336,18 @@ int main(int argc, char** argv) {
     pool.emplace_back([&, t, n] { run_thread(o, requests, n, measure_from, until, stats[t]); });
   }
   for (auto& t : pool) t.join();
-  double elapsed = std::chrono::duration<double>(Clock::now() - measure_from).count();
+  // The rate counts the answers that arrived within the measured window and
+  // divides by the window, not by the time the last answer took to arrive
+  // (with more connections than the server serves at once, that tail can be
+  // long, and dividing by it understated the rate).
+  double window = std::chrono::duration<double>(until - measure_from).count();
+  double tail = std::chrono::duration<double>(Clock::now() - until).count();
 
   Stats all;
   for (auto& s : stats) {
     all.responses += s.responses;
+    all.in_window += s.in_window;
+    all.unanswered += s.unanswered;
     all.decisions += s.decisions;
     all.connection_errors += s.connection_errors;
     for (auto [k, v] : s.by_status) all.by_status[k] += v;
@@ -348,31 +369,35 @@ int main(int argc, char** argv) {
                         static_cast<size_t>(q * static_cast<double>(all.latency_us.size())));
     return all.latency_us[i] / 1000.0;
   };
-  double measured = static_cast<double>(all.latency_us.size());
-  double rps = measured / elapsed;
+  double rps = static_cast<double>(all.in_window) / window;
   double dps = rps * static_cast<double>(std::max<size_t>(o.batch, 1));
-  uint64_t errors = all.connection_errors;
+  uint64_t errors = all.connection_errors + all.unanswered;
   for (auto [k, v] : all.by_status)
     if (k != 200) errors += v;
   if (o.json) {
     std::cout << "{\"connections\":" << o.connections << ",\"threads\":" << threads
-              << ",\"batch\":" << o.batch << ",\"seconds\":" << elapsed
-              << ",\"responses\":" << all.responses << ",\"decisions\":" << all.decisions
-              << ",\"requests_per_s\":" << rps << ",\"decisions_per_s\":" << dps
-              << ",\"p50_ms\":" << pct(0.5) << ",\"p90_ms\":" << pct(0.9)
-              << ",\"p99_ms\":" << pct(0.99) << ",\"p999_ms\":" << pct(0.999)
+              << ",\"batch\":" << o.batch << ",\"seconds\":" << window
+              << ",\"tail_seconds\":" << tail << ",\"responses\":" << all.responses
+              << ",\"decisions\":" << all.decisions << ",\"requests_per_s\":" << rps
+              << ",\"decisions_per_s\":" << dps << ",\"p50_ms\":" << pct(0.5)
+              << ",\"p90_ms\":" << pct(0.9) << ",\"p99_ms\":" << pct(0.99)
+              << ",\"p999_ms\":" << pct(0.999)
               << ",\"max_ms\":" << (all.latency_us.empty() ? 0 : all.latency_us.back() / 1000.0)
               << ",\"errors\":" << errors << ",\"connection_errors\":" << all.connection_errors
-              << ",\"duplicate_ids\":" << duplicates << "}\n";
+              << ",\"unanswered\":" << all.unanswered << ",\"duplicate_ids\":" << duplicates
+              << "}\n";
   } else {
-    std::printf("%zu connections, %zu thread(s), batch %zu, %.1f s measured (+%.1f s warm-up)\n",
-                o.connections, threads, o.batch, elapsed, o.warmup);
     std::printf(
-        "responses %llu (decisions %llu), errors %llu, connection errors %llu, duplicate ids "
-        "%llu\n",
+        "%zu connections, %zu thread(s), batch %zu, %.1f s measured (+%.1f s warm-up, %.2f s for "
+        "the last answers)\n",
+        o.connections, threads, o.batch, window, o.warmup, tail);
+    std::printf(
+        "responses %llu (decisions %llu), errors %llu, connection errors %llu, unanswered %llu, "
+        "duplicate ids %llu\n",
         static_cast<unsigned long long>(all.responses),
         static_cast<unsigned long long>(all.decisions), static_cast<unsigned long long>(errors),
         static_cast<unsigned long long>(all.connection_errors),
+        static_cast<unsigned long long>(all.unanswered),
         static_cast<unsigned long long>(duplicates));
     for (auto [k, v] : all.by_status)
       std::printf("  status %d: %llu\n", k, static_cast<unsigned long long>(v));
