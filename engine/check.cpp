@@ -124,28 +124,22 @@ void append_timestamp(std::string& out, int64_t seconds) {
   const auto hh = static_cast<unsigned>(secs / 3600), mm = static_cast<unsigned>(secs / 60 % 60),
              ss = static_cast<unsigned>(secs % 60);
   if (y >= 0 && y <= 9999) {
-    // The common case, written digit by digit (this is on the decision path).
+    // The common case, YYYY-MM-DDTHH:MM:SSZ written digit by digit (this is on
+    // the decision path).
+    char buf[20] = "0000-00-00T00:00:00";
+    auto two = [&](size_t at, unsigned v) {
+      buf[at] = static_cast<char>('0' + v / 10);
+      buf[at + 1] = static_cast<char>('0' + v % 10);
+    };
     const auto yy = static_cast<unsigned>(y);
-    char buf[20] = {static_cast<char>('0' + yy / 1000),
-                    static_cast<char>('0' + yy / 100 % 10),
-                    static_cast<char>('0' + yy / 10 % 10),
-                    static_cast<char>('0' + yy % 10),
-                    '-',
-                    static_cast<char>('0' + m / 10),
-                    static_cast<char>('0' + m % 10),
-                    '-',
-                    static_cast<char>('0' + d / 10),
-                    static_cast<char>('0' + d % 10),
-                    'T',
-                    static_cast<char>('0' + hh / 10),
-                    static_cast<char>('0' + hh % 10),
-                    ':',
-                    static_cast<char>('0' + mm / 10),
-                    static_cast<char>('0' + mm % 10),
-                    ':',
-                    static_cast<char>('0' + ss / 10),
-                    static_cast<char>('0' + ss % 10),
-                    'Z'};
+    two(0, yy / 100);
+    two(2, yy % 100);
+    two(5, m);
+    two(8, d);
+    two(11, hh);
+    two(14, mm);
+    two(17, ss);
+    buf[19] = 'Z';
     out.append(buf, sizeof buf);
     return;
   }
