@@ -4,6 +4,8 @@
 
 #include <utility>
 
+#include "wal_vfs.hpp"
+
 namespace ethos::sql {
 
 static_assert(kBusy == SQLITE_BUSY && kReadOnly == SQLITE_READONLY && kFull == SQLITE_FULL &&
@@ -19,7 +21,9 @@ Database::Database(const std::string& path, OpenMode mode) : path_(path) {
   int flags =
       SQLITE_OPEN_NOMUTEX |
       (mode == OpenMode::kRead ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
-  int rc = sqlite3_open_v2(path.c_str(), &db_, flags, nullptr);
+  // A connection that writes gathers its WAL writes into one per commit.
+  const char* vfs = mode == OpenMode::kRead ? nullptr : wal_coalescing_vfs();
+  int rc = sqlite3_open_v2(path.c_str(), &db_, flags, vfs);
   if (rc != SQLITE_OK) {
     StoreError e =
         db_ ? error(rc, "") : StoreError("cannot open `" + path + "`: out of memory", rc, rc);
