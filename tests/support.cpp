@@ -9,6 +9,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <vector>
 
 namespace ethos::testing {
 
@@ -98,10 +99,32 @@ std::string source_dir() {
   return std::filesystem::absolute(s ? s : ".").lexically_normal().string();
 }
 
+namespace {
+// The directories temp_dir() made, removed when the test process exits
+// (each test case runs in its own process under ctest). A child that a test
+// forks leaves them alone. ETHOS_KEEP_TEST_DIRS=1 keeps them for a look.
+struct TempDirs {
+  pid_t owner = getpid();
+  std::vector<std::string> dirs;
+  ~TempDirs() {
+    if (getpid() != owner || std::getenv("ETHOS_KEEP_TEST_DIRS")) return;
+    for (const auto& d : dirs) {
+      std::error_code ec;
+      std::filesystem::remove_all(d, ec);
+    }
+  }
+};
+TempDirs& temp_dirs() {
+  static TempDirs t;
+  return t;
+}
+}  // namespace
+
 std::string temp_dir() {
   char tmpl[] = "/tmp/ethos-test-XXXXXX";
   const char* d = mkdtemp(tmpl);
   REQUIRE(d != nullptr);
+  temp_dirs().dirs.emplace_back(d);
   return d;
 }
 
