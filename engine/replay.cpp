@@ -8,6 +8,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include "check.hpp"
 #include "evaluator.hpp"
 #include "request.hpp"
 #include "stored_request.hpp"
@@ -314,6 +315,59 @@ ReplayReport replay(const DecisionLog& log, const ReplayOptions& options) {
   if (options.progress) options.progress(report.replayed, std::max(total, report.replayed));
   report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return report;
+}
+
+std::string replay_report_json(const ReplayReport& rep, size_t max_changes) {
+  using json = nlohmann::json;
+  json doc;
+  doc["mode"] = rep.against ? "against" : "own";
+  doc["candidate_bundle"] = rep.against ? json(rep.candidate_bundle) : json(nullptr);
+  doc["replayed"] = rep.replayed;
+  doc["reproduced"] = rep.reproduced;
+  doc["ok"] = rep.against ? true : rep.reproduced_all();
+  json diffs = json::array();
+  for (const auto& d : rep.differences)
+    diffs.push_back({{"decision_id", d.decision_id},
+                     {"seq", d.seq},
+                     {"fields", d.fields},
+                     {"recorded", d.recorded},
+                     {"replayed", d.replayed},
+                     {"note", d.note}});
+  doc["differences"] = diffs;
+  if (rep.against) {
+    doc["changed"] = rep.changed;
+    doc["outcome_changed"] = rep.outcome_changed;
+    doc["not_bound"] = rep.not_bound;
+    json nb = json::array();
+    for (const auto& [id, error] : rep.not_bound_examples)
+      nb.push_back({{"decision_id", id}, {"error", error}});
+    doc["not_bound_examples"] = nb;
+    json tr = json::array();
+    for (const auto& [k, n] : rep.transitions)
+      tr.push_back({{"from", k.first}, {"to", k.second}, {"decisions", n}});
+    doc["transitions"] = tr;
+    json rules = json::array();
+    for (const auto& [rule, n] : rep.rules) rules.push_back({{"rule", rule}, {"decisions", n}});
+    doc["rules"] = rules;
+    json changes = json::array();
+    for (size_t i = 0; i < rep.changes.size() && i < max_changes; ++i) {
+      const auto& c = rep.changes[i];
+      changes.push_back({{"decision_id", c.decision_id},
+                         {"request_id", c.request_id},
+                         {"time", format_timestamp(c.time)},
+                         {"from", c.from},
+                         {"to", c.to},
+                         {"rules", c.rules},
+                         {"reasons_changed", c.reasons_changed},
+                         {"obligations_changed", c.obligations_changed}});
+    }
+    doc["changes"] = changes;
+    doc["changes_truncated"] = rep.changes.size() > max_changes;
+  }
+  doc["seconds"] = rep.seconds;
+  doc["decisions_per_sec"] =
+      rep.seconds > 0 ? static_cast<double>(rep.replayed) / rep.seconds : 0.0;
+  return doc.dump();
 }
 
 }  // namespace ethos

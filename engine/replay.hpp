@@ -76,4 +76,9 @@ struct ReplayReport {
 // Throws sql::StoreError if the log cannot be read.
 ReplayReport replay(const DecisionLog& log, const ReplayOptions& options);
 
+// The report as JSON: one document for `ethos replay --json` and
+// `POST /v1/replay` (docs/api.md). At most `max_changes` changed decisions
+// are listed; `changes_truncated` says whether there were more.
+std::string replay_report_json(const ReplayReport& report, size_t max_changes);
+
 }  // namespace ethos

@@ -876,53 +876,7 @@ Reply Service::replay(std::string_view body) const {
   } catch (const std::exception& e) {
     return error_reply(ErrorCode::kInternal, std::string("cannot replay: ") + e.what());
   }
-  json doc;
-  doc["mode"] = rep.against ? "against" : "own";
-  doc["candidate_bundle"] = rep.against ? json(rep.candidate_bundle) : json(nullptr);
-  doc["replayed"] = rep.replayed;
-  doc["reproduced"] = rep.reproduced;
-  doc["ok"] = rep.against ? true : rep.reproduced_all();
-  json diffs = json::array();
-  for (const auto& d : rep.differences)
-    diffs.push_back({{"decision_id", d.decision_id},
-                     {"seq", d.seq},
-                     {"fields", d.fields},
-                     {"recorded", d.recorded},
-                     {"replayed", d.replayed},
-                     {"note", d.note}});
-  doc["differences"] = diffs;
-  if (rep.against) {
-    doc["changed"] = rep.changed;
-    doc["outcome_changed"] = rep.outcome_changed;
-    doc["not_bound"] = rep.not_bound;
-    json nb = json::array();
-    for (const auto& [id, error] : rep.not_bound_examples)
-      nb.push_back({{"decision_id", id}, {"error", error}});
-    doc["not_bound_examples"] = nb;
-    json tr = json::array();
-    for (const auto& [k, n] : rep.transitions)
-      tr.push_back({{"from", k.first}, {"to", k.second}, {"decisions", n}});
-    doc["transitions"] = tr;
-    json rules = json::array();
-    for (const auto& [rule, n] : rep.rules) rules.push_back({{"rule", rule}, {"decisions", n}});
-    doc["rules"] = rules;
-    json changes = json::array();
-    for (size_t i = 0; i < rep.changes.size() && i < changes_limit; ++i) {
-      const auto& c = rep.changes[i];
-      changes.push_back({{"decision_id", c.decision_id},
-                         {"request_id", c.request_id},
-                         {"time", format_timestamp(c.time)},
-                         {"from", c.from},
-                         {"to", c.to},
-                         {"rules", c.rules},
-                         {"reasons_changed", c.reasons_changed},
-                         {"obligations_changed", c.obligations_changed}});
-    }
-    doc["changes"] = changes;
-    doc["changes_truncated"] = rep.changes.size() > changes_limit;
-  }
-  doc["seconds"] = rep.seconds;
-  return Reply{200, doc.dump(), ErrorCode::kNone};
+  return Reply{200, replay_report_json(rep, changes_limit), ErrorCode::kNone};
 }
 
 Reply Service::verify() const {

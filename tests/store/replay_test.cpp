@@ -226,6 +226,17 @@ TEST_CASE("ethos eval --record, log, show, verify and replay work end to end") {
   auto j = nlohmann::json::parse(impact.out);
   CHECK(j["replayed"] == n);
   CHECK(j["mode"] == "against");
+  // The document of POST /v1/replay (replay_report_json), not a shape of its own.
+  CHECK(j["ok"] == true);
+  CHECK(j["changes_truncated"] == false);
+  CHECK(j["differences"].is_array());
+  REQUIRE(j["transitions"].is_array());
+  CHECK_FALSE(j["transitions"].empty());  // a 30-day audit age changes some decisions
+  for (const auto& t : j["transitions"]) {
+    CHECK(t.contains("from"));
+    CHECK(t.contains("to"));
+    CHECK(t["decisions"].is_number_unsigned());
+  }
   std::filesystem::remove_all(dir);
 }
 

@@ -16,53 +16,6 @@ std::string transition_name(const std::string& from, const std::string& to) {
   return from + " → " + to;
 }
 
-nlohmann::json report_json(const ReplayReport& r, size_t max_listed) {
-  double rate = r.seconds > 0 ? static_cast<double>(r.replayed) / r.seconds : 0.0;
-  nlohmann::json j = {{"mode", r.against ? "against" : "own"},
-                      {"replayed", r.replayed},
-                      {"seconds", r.seconds},
-                      {"decisions_per_sec", rate}};
-  if (!r.against) {
-    j["reproduced"] = r.reproduced;
-    j["differences"] = nlohmann::json::array();
-    for (const auto& d : r.differences)
-      j["differences"].push_back({{"decision_id", d.decision_id},
-                                  {"seq", d.seq},
-                                  {"fields", d.fields},
-                                  {"recorded", d.recorded},
-                                  {"replayed", d.replayed},
-                                  {"note", d.note}});
-    return j;
-  }
-  j["candidate_bundle"] = r.candidate_bundle;
-  j["unchanged"] = r.reproduced;
-  j["changed"] = r.changed;
-  j["outcome_changed"] = r.outcome_changed;
-  j["not_bound"] = r.not_bound;
-  j["transitions"] = nlohmann::json::array();
-  for (const auto& [t, n] : r.transitions)
-    j["transitions"].push_back({{"from", t.first}, {"to", t.second}, {"count", n}});
-  j["rules"] = nlohmann::json::array();
-  for (const auto& [rule, n] : r.rules) j["rules"].push_back({{"rule", rule}, {"decisions", n}});
-  j["changes"] = nlohmann::json::array();
-  size_t listed = 0;
-  for (const auto& c : r.changes) {
-    if (listed++ >= max_listed) break;
-    j["changes"].push_back({{"decision_id", c.decision_id},
-                            {"request_id", c.request_id},
-                            {"time", format_timestamp(c.time)},
-                            {"from", c.from},
-                            {"to", c.to},
-                            {"rules", c.rules},
-                            {"reasons_changed", c.reasons_changed},
-                            {"obligations_changed", c.obligations_changed}});
-  }
-  j["not_bound_examples"] = nlohmann::json::array();
-  for (const auto& [id, err] : r.not_bound_examples)
-    j["not_bound_examples"].push_back({{"decision_id", id}, {"error", err}});
-  return j;
-}
-
 void print_text(const ReplayReport& r, const std::string& candidate, size_t max_listed) {
   double rate = r.seconds > 0 ? static_cast<double>(r.replayed) / r.seconds : 0.0;
   if (!r.against) {
@@ -204,7 +157,10 @@ void add_replay(CLI::App& app) {
     }
     // JSON lists every change unless asked otherwise; text keeps to the limit.
     if (opts->json)
-      std::cout << report_json(r, cmd->count("--limit-list") ? opts->max_listed : SIZE_MAX).dump(2)
+      std::cout << nlohmann::json::parse(replay_report_json(r, cmd->count("--limit-list")
+                                                                   ? opts->max_listed
+                                                                   : SIZE_MAX))
+                       .dump(2)
                 << "\n";
     else
       print_text(r, opts->against, opts->max_listed);
