@@ -54,3 +54,38 @@ TEST_CASE("under load every answered decision is in the log exactly once", "[ser
   CHECK(found == answered.size());
   CHECK(log.verify().ok());
 }
+
+TEST_CASE("ethos-load --unique-request-ids sends every request with a request_id of its own",
+          "[serve][load]") {
+  ethos::testing::ServeProcess s;
+  std::string token_file = s.dir() + "/decider.token";
+  ethos::testing::write_file(token_file, s.decider + "\n");
+  std::string out = s.dir() + "/load.json";
+  std::string examples = ethos::testing::source_dir() + "/policies/examples/";
+  // Batches of 3 of one file: three request_ids in each body, each made unique.
+  std::string cmd = std::string(ETHOS_LOAD_BIN) + " --port " + std::to_string(s.port()) +
+                    " --token-file '" + token_file +
+                    "' -c 4 --batch 3 --seconds 0.5 --warmup 0.1 --unique-request-ids --json '" +
+                    examples + "01-session-summary-enterprise-baa.json' > '" + out + "'";
+  int rc = std::system(cmd.c_str());
+  std::string report = ethos::testing::slurp_file(out);
+  INFO(report);
+  REQUIRE(rc == 0);
+  auto r = nlohmann::json::parse(report);
+  CHECK(r["errors"] == 0);
+  CHECK(s.stop() == 0);
+  ethos::LogOptions ro;
+  ro.read_only = true;
+  ethos::DecisionLog log(s.log_path(), ro);
+  std::set<std::string> request_ids;
+  size_t rows = 0;
+  log.scan({}, [&](const ethos::LogEntry& e) {
+    ++rows;
+    request_ids.insert(e.request_id);
+    CHECK(e.request_id.rfind("r-2026-000101-", 0) == 0);  // the file's id, then the serial
+    return true;
+  });
+  CHECK(rows == r["decisions"].get<size_t>());
+  CHECK(rows > 3);
+  CHECK(request_ids.size() == rows);
+}

@@ -44,6 +44,7 @@ struct Options {
   double seconds = 10;
   double warmup = 1;
   size_t batch = 1;
+  bool unique_request_ids = false;
   std::string ids_out;
   bool json = false;
   std::vector<std::string> files;
@@ -60,8 +61,18 @@ struct Stats {
   std::vector<std::string> ids;
 };
 
+// A request as sent: the HTTP text, and where in it each request_id ends
+// with a 12-digit serial that --unique-request-ids fills in per send.
+struct Request {
+  std::string text;
+  std::vector<size_t> serials;
+};
+constexpr size_t kSerialDigits = 12;
+std::atomic<uint64_t> g_serial{0};
+
 struct Conn {
   int fd = -1;
+  std::string out;  // the request being sent, its serials filled in
   std::string in;
   size_t sent = 0;
   size_t body_index = 0;
@@ -129,7 +140,7 @@ void collect_ids(std::string_view body, std::vector<std::string>& ids, uint64_t&
   }
 }
 
-void run_thread(const Options& o, const std::vector<std::string>& requests, size_t nconn,
+void run_thread(const Options& o, const std::vector<Request>& requests, size_t nconn,
                 Clock::time_point measure_from, Clock::time_point until, Stats& st) {
   int ep = epoll_create1(EPOLL_CLOEXEC);
   std::vector<Conn> conns(nconn);
@@ -153,6 +164,13 @@ void run_thread(const Options& o, const std::vector<std::string>& requests, size
   auto start_request = [&](size_t i) {
     Conn& c = conns[i];
     c.body_index = next_body++ % requests.size();
+    const Request& r = requests[c.body_index];
+    c.out = r.text;
+    for (size_t at : r.serials) {
+      uint64_t n = g_serial.fetch_add(1, std::memory_order_relaxed);
+      for (size_t d = kSerialDigits; d-- > 0; n /= 10)
+        c.out[at + d] = static_cast<char>('0' + n % 10);
+    }
     c.sent = 0;
     c.busy = true;
     c.started = Clock::now();
@@ -189,7 +207,7 @@ void run_thread(const Options& o, const std::vector<std::string>& requests, size
       size_t i = events[static_cast<size_t>(k)].data.u64;
       Conn& c = conns[i];
       if (c.fd < 0) continue;
-      const std::string& req = requests[c.body_index];
+      const std::string& req = c.out;
       if (c.busy && c.sent < req.size() && (events[static_cast<size_t>(k)].events & EPOLLOUT)) {
         ssize_t w = ::send(c.fd, req.data() + c.sent, req.size() - c.sent, MSG_NOSIGNAL);
         if (w > 0) c.sent += static_cast<size_t>(w);
@@ -288,6 +306,9 @@ int main(int argc, char** argv) {
   app.add_option("--warmup", o.warmup, "Seconds before measuring (default 1)");
   app.add_option("--batch", o.batch,
                  "Requests per call, sent as a JSON array (default 1: one object)");
+  app.add_flag("--unique-request-ids", o.unique_request_ids,
+               "Give every request sent a request_id of its own (the file's id + a serial), as "
+               "real traffic has: the log's request_id index then grows at random places");
   app.add_option("--ids-out", o.ids_out, "Write every decision id received, one per line");
   app.add_flag("--json", o.json, "One JSON object");
   app.add_option("requests", o.files, "Request files (JSON objects), used in turn")->required();
@@ -305,7 +326,7 @@ int main(int argc, char** argv) {
     std::cerr << "ethos-load: " << e.what() << "\n";
     return 64;
   }
-  std::vector<std::string> requests;
+  std::vector<Request> requests;
   for (size_t i = 0; i < bodies.size(); ++i) {
     std::string body;
     if (o.batch <= 1) {
@@ -315,12 +336,26 @@ int main(int argc, char** argv) {
       for (size_t k = 0; k < o.batch; ++k) body += (k ? "," : "") + bodies[(i + k) % bodies.size()];
       body += "]";
     }
-    std::string req =
+    std::vector<size_t> serials;  // offsets in `body`
+    if (o.unique_request_ids) {
+      // After each "request_id": "<id>, insert "-" and the serial's digits.
+      constexpr std::string_view key = "\"request_id\"";
+      for (size_t pos = body.find(key); pos != std::string::npos; pos = body.find(key, pos)) {
+        size_t q = body.find('"', body.find(':', pos + key.size()) + 1);
+        size_t end = q == std::string::npos ? q : body.find('"', q + 1);
+        if (end == std::string::npos) break;
+        body.insert(end, "-" + std::string(kSerialDigits, '0'));
+        serials.push_back(end + 1);
+        pos = end + 1 + kSerialDigits;
+      }
+    }
+    std::string head =
         "POST " + o.path + " HTTP/1.1\r\nHost: " + o.host + ":" + std::to_string(o.port) +
         "\r\nAuthorization: Bearer " + o.token +
         "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
-        "\r\n\r\n" + body;
-    requests.push_back(std::move(req));
+        "\r\n\r\n";
+    for (auto& at : serials) at += head.size();
+    requests.push_back({head + body, std::move(serials)});
   }
 
   size_t threads = std::max<size_t>(1, std::min(o.threads, o.connections));
