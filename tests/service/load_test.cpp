@@ -5,28 +5,44 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <string>
+#include <vector>
 
 #include "decision_log.hpp"
 #include "server_fixture.hpp"
 #include "support.hpp"
 
-TEST_CASE("under load every answered decision is in the log exactly once", "[serve][load]") {
-  ethos::testing::ServeProcess s({"--threads", "8"});
+namespace {
+
+// Runs ethos-load against `s` with a decider token, `args` and the named
+// example files; requires that it exits 0 and returns its JSON report.
+nlohmann::json run_load(ethos::testing::ServeProcess& s, const std::string& args,
+                        const std::vector<std::string>& example_files) {
   std::string token_file = s.dir() + "/decider.token";
   ethos::testing::write_file(token_file, s.decider + "\n");
-  std::string ids = s.dir() + "/ids.txt", out = s.dir() + "/load.json";
-  std::string examples = ethos::testing::source_dir() + "/policies/examples/";
+  std::string out = s.dir() + "/load.json";
   std::string cmd = std::string(ETHOS_LOAD_BIN) + " --port " + std::to_string(s.port()) +
-                    " --token-file '" + token_file +
-                    "' -c 8 --seconds 1.5 --warmup 0.2 --json --ids-out '" + ids + "' '" +
-                    examples + "01-session-summary-enterprise-baa.json' '" + examples +
-                    "02-consumer-chatbot-identifiable-notes.json' '" + examples +
-                    "05-illinois-therapy-chatbot.json' > '" + out + "'";
+                    " --token-file '" + token_file + "' --json " + args;
+  for (const auto& f : example_files)
+    cmd += " '" + ethos::testing::source_dir() + "/policies/examples/" + f + "'";
+  cmd += " > '" + out + "'";
   int rc = std::system(cmd.c_str());
   std::string report = ethos::testing::slurp_file(out);
   INFO(report);
   REQUIRE(rc == 0);
-  auto r = nlohmann::json::parse(report);
+  return nlohmann::json::parse(report);
+}
+
+}  // namespace
+
+TEST_CASE("under load every answered decision is in the log exactly once", "[serve][load]") {
+  ethos::testing::ServeProcess s({"--threads", "8"});
+  std::string ids = s.dir() + "/ids.txt";
+  auto r =
+      run_load(s, "-c 8 --seconds 1.5 --warmup 0.2 --ids-out '" + ids + "'",
+               {"01-session-summary-enterprise-baa.json",
+                "02-consumer-chatbot-identifiable-notes.json", "05-illinois-therapy-chatbot.json"});
+  INFO(r.dump());
   CHECK(r["errors"] == 0);
   CHECK(r["duplicate_ids"] == 0);
   CHECK(r["decisions"].get<uint64_t>() > 0);
@@ -58,20 +74,10 @@ TEST_CASE("under load every answered decision is in the log exactly once", "[ser
 TEST_CASE("ethos-load --unique-request-ids sends every request with a request_id of its own",
           "[serve][load]") {
   ethos::testing::ServeProcess s;
-  std::string token_file = s.dir() + "/decider.token";
-  ethos::testing::write_file(token_file, s.decider + "\n");
-  std::string out = s.dir() + "/load.json";
-  std::string examples = ethos::testing::source_dir() + "/policies/examples/";
   // Batches of 3 of one file: three request_ids in each body, each made unique.
-  std::string cmd = std::string(ETHOS_LOAD_BIN) + " --port " + std::to_string(s.port()) +
-                    " --token-file '" + token_file +
-                    "' -c 4 --batch 3 --seconds 0.5 --warmup 0.1 --unique-request-ids --json '" +
-                    examples + "01-session-summary-enterprise-baa.json' > '" + out + "'";
-  int rc = std::system(cmd.c_str());
-  std::string report = ethos::testing::slurp_file(out);
-  INFO(report);
-  REQUIRE(rc == 0);
-  auto r = nlohmann::json::parse(report);
+  auto r = run_load(s, "-c 4 --batch 3 --seconds 0.5 --warmup 0.1 --unique-request-ids",
+                    {"01-session-summary-enterprise-baa.json"});
+  INFO(r.dump());
   CHECK(r["errors"] == 0);
   CHECK(s.stop() == 0);
   ethos::LogOptions ro;

@@ -72,7 +72,8 @@ std::atomic<uint64_t> g_serial{0};
 
 struct Conn {
   int fd = -1;
-  std::string out;  // the request being sent, its serials filled in
+  std::string own;                   // a copy with its serials filled in (--unique-request-ids)
+  const std::string* out = nullptr;  // the request being sent: the template itself, or `own`
   std::string in;
   size_t sent = 0;
   size_t body_index = 0;
@@ -165,11 +166,15 @@ void run_thread(const Options& o, const std::vector<Request>& requests, size_t n
     Conn& c = conns[i];
     c.body_index = next_body++ % requests.size();
     const Request& r = requests[c.body_index];
-    c.out = r.text;
-    for (size_t at : r.serials) {
-      uint64_t n = g_serial.fetch_add(1, std::memory_order_relaxed);
-      for (size_t d = kSerialDigits; d-- > 0; n /= 10)
-        c.out[at + d] = static_cast<char>('0' + n % 10);
+    c.out = &r.text;
+    if (!r.serials.empty()) {
+      c.own = r.text;
+      for (size_t at : r.serials) {
+        uint64_t n = g_serial.fetch_add(1, std::memory_order_relaxed);
+        for (size_t d = kSerialDigits; d-- > 0; n /= 10)
+          c.own[at + d] = static_cast<char>('0' + n % 10);
+      }
+      c.out = &c.own;
     }
     c.sent = 0;
     c.busy = true;
@@ -207,7 +212,7 @@ void run_thread(const Options& o, const std::vector<Request>& requests, size_t n
       size_t i = events[static_cast<size_t>(k)].data.u64;
       Conn& c = conns[i];
       if (c.fd < 0) continue;
-      const std::string& req = c.out;
+      const std::string& req = *c.out;
       if (c.busy && c.sent < req.size() && (events[static_cast<size_t>(k)].events & EPOLLOUT)) {
         ssize_t w = ::send(c.fd, req.data() + c.sent, req.size() - c.sent, MSG_NOSIGNAL);
         if (w > 0) c.sent += static_cast<size_t>(w);
