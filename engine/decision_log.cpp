@@ -32,6 +32,17 @@ constexpr char kInsertDecision[] =
     "request, reasons, obligations, advice, overridden, missing_facts, trace, prev_hash, hash) "
     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 constexpr char kChainHead[] = "SELECT hash FROM decisions ORDER BY seq DESC LIMIT 1";
+// The request_id lookup table (schema version 3): rows with seq above the
+// mark are not in it yet.
+constexpr char kRequestIdsThrough[] =
+    "SELECT coalesce(max(CAST(value AS INTEGER)), 0) FROM log_meta WHERE key = "
+    "'request_ids_through'";
+constexpr char kIndexRequestIds[] =
+    "INSERT OR IGNORE INTO request_ids (request_id, seq) SELECT request_id, seq FROM decisions "
+    "WHERE seq > ? ORDER BY request_id, seq";
+constexpr char kSetRequestIdsThrough[] =
+    "INSERT INTO log_meta (key, value) VALUES ('request_ids_through', ?) "
+    "ON CONFLICT (key) DO UPDATE SET value = excluded.value";
 constexpr char kSelectColumns[] =
     "SELECT seq, id, request_id, time, recorded_at, outcome, bundle, default_module, request, "
     "reasons, obligations, advice, overridden, missing_facts, trace, prev_hash, hash FROM "
@@ -120,12 +131,16 @@ struct Writer {
   Statement insert_bundle;
   Statement insert_decision;
   Statement head;
+  Statement request_ids_through, index_request_ids, set_request_ids_through;
   std::unordered_set<std::string> known_bundles;
   Writer(const std::string& path, const LogOptions& options)
       : db(open(path, options)),
         insert_bundle(db, kInsertBundle),
         insert_decision(db, kInsertDecision),
-        head(db, kChainHead) {}
+        head(db, kChainHead),
+        request_ids_through(db, kRequestIdsThrough),
+        index_request_ids(db, kIndexRequestIds),
+        set_request_ids_through(db, kSetRequestIdsThrough) {}
   static Database open(const std::string& path, const LogOptions& options) {
     Database d(path, sql::OpenMode::kReadWrite);
     configure(d, options, true);
@@ -378,11 +393,27 @@ struct DecisionLog::Impl {
       prev = e.hash;
     }
     try {
+      index_request_ids(w);
       txn.commit();
     } catch (...) {
       for (const auto* h : new_bundles) w.known_bundles.erase(*h);
       throw;
     }
+  }
+
+  // Once request_index_every decisions are not in the request_id table, adds
+  // them, sorted, so that they share its pages (one page written per batch
+  // and key range, not one per decision). Inside the commit's transaction:
+  // the table and its mark move together with the rows.
+  void index_request_ids(Writer& w) {
+    int64_t last = w.db.last_insert_rowid();
+    int64_t through = w.request_ids_through.step() ? w.request_ids_through.column_int(0) : 0;
+    w.request_ids_through.reset();
+    if (last - through < std::max(options.request_index_every, 1)) return;
+    w.index_request_ids.bind(1, through);
+    w.index_request_ids.run();
+    w.set_request_ids_through.bind(1, std::to_string(last));
+    w.set_request_ids_through.run();
   }
 
   void throw_if_failed(uint64_t first, uint64_t last) {
@@ -487,7 +518,9 @@ struct Query {
   std::vector<std::variant<int64_t, std::string>> params;  // in placeholder order
 };
 
-Query filter_query(std::string select, const LogFilter& f, bool order) {
+// `request_table`: the log has the request_ids table (schema version 3);
+// older logs have an index on decisions.request_id instead.
+Query filter_query(std::string select, const LogFilter& f, bool order, bool request_table) {
   Query q;
   q.sql = std::move(select);
   q.sql += " WHERE seq > ?";
@@ -508,7 +541,16 @@ Query filter_query(std::string select, const LogFilter& f, bool order) {
     q.sql += " AND outcome = ?";
     q.params.emplace_back(*f.outcome);
   }
-  if (f.request_id) {
+  if (f.request_id && request_table) {
+    // The table, and the rows the writer has not added to it yet.
+    q.sql +=
+        " AND seq IN (SELECT seq FROM request_ids WHERE request_id = ? UNION ALL SELECT seq FROM "
+        "decisions WHERE seq > (";
+    q.sql += kRequestIdsThrough;
+    q.sql += ") AND request_id = ?)";
+    q.params.emplace_back(*f.request_id);
+    q.params.emplace_back(*f.request_id);
+  } else if (f.request_id) {
     q.sql += " AND request_id = ?";
     q.params.emplace_back(*f.request_id);
   }
@@ -541,7 +583,7 @@ uint64_t DecisionLog::count(const LogFilter& filter) const {
   std::lock_guard lk(impl_->read_mu);
   LogFilter f = filter;
   f.limit = 0;
-  Query q = filter_query("SELECT count(*) FROM decisions", f, false);
+  Query q = filter_query("SELECT count(*) FROM decisions", f, false, impl_->version >= 3);
   Statement s(impl_->db, q.sql);
   bind_query(s, q);
   uint64_t n = s.step() ? static_cast<uint64_t>(s.column_int(0)) : 0;
@@ -552,7 +594,7 @@ std::pair<int64_t, int64_t> DecisionLog::seq_range(const LogFilter& filter) cons
   std::lock_guard lk(impl_->read_mu);
   LogFilter f = filter;
   f.limit = 0;
-  Query q = filter_query("SELECT min(seq), max(seq) FROM decisions", f, false);
+  Query q = filter_query("SELECT min(seq), max(seq) FROM decisions", f, false, impl_->version >= 3);
   Statement s(impl_->db, q.sql);
   bind_query(s, q);
   if (!s.step() || s.column_is_null(0)) return {0, 0};
@@ -562,7 +604,7 @@ std::pair<int64_t, int64_t> DecisionLog::seq_range(const LogFilter& filter) cons
 void DecisionLog::scan(const LogFilter& filter,
                        const std::function<bool(const LogEntry&)>& visit) const {
   std::lock_guard lk(impl_->read_mu);
-  Query q = filter_query(kSelectColumns, filter, true);
+  Query q = filter_query(kSelectColumns, filter, true, impl_->version >= 3);
   Statement s(impl_->db, q.sql);
   bind_query(s, q);
   LogEntry e;

@@ -56,6 +56,12 @@ struct LogOptions {
   // latency. Durability is unchanged: nothing is reported recorded before
   // its commit.
   int commit_delay_us = 0;
+  // The writer adds decisions to the request_id lookup table once this many
+  // are not yet in it, sorted, in the transaction of the commit that passes
+  // the mark. Lookups by request_id also scan those unindexed rows, so the
+  // answer is the same either way; larger batches share more pages of the
+  // lookup table between decisions (docs/decision-log.md).
+  int request_index_every = 256;
 };
 
 struct LogFilter {
@@ -88,7 +94,7 @@ struct VerifyReport {
 
 class DecisionLog {
  public:
-  static constexpr int kSchemaVersion = 2;
+  static constexpr int kSchemaVersion = 3;
 
   // Opens or creates the log at `path`: sets the pragmas, migrates an older
   // schema (each step one transaction), refuses a newer one. Throws

@@ -74,6 +74,8 @@ void Database::exec(std::string_view sql) {
   if (rc != SQLITE_OK) throw error(rc, sql);
 }
 
+int64_t Database::last_insert_rowid() const { return sqlite3_last_insert_rowid(db_); }
+
 int64_t Database::query_int(std::string_view sql) {
   Statement s(*this, sql);
   return s.step() ? s.column_int(0) : 0;

@@ -55,6 +55,8 @@ class Database {
   int64_t query_int(std::string_view sql);
   std::string query_text(std::string_view sql);
   void set_busy_timeout(int milliseconds);
+  // The rowid of this connection's most recent successful INSERT (0: none).
+  int64_t last_insert_rowid() const;
   // True when SQLite opened the file read-only (e.g. the OS refused write access).
   bool read_only() const;
   const std::string& path() const { return path_; }

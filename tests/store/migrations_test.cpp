@@ -75,7 +75,7 @@ TEST_CASE(
   CHECK(sql::Database(path, sql::OpenMode::kRead).query_int("PRAGMA user_version") == 1);
   auto b = store_bundle();
   DecisionLog log(path, writer_options());
-  CHECK(log.schema_version() == 2);
+  CHECK(log.schema_version() == DecisionLog::kSchemaVersion);
   CHECK(log.count() == 6);
   auto before = log.verify();
   CHECK(before.ok());
@@ -85,6 +85,36 @@ TEST_CASE(
   auto after = log.verify();
   CHECK(after.ok());
   CHECK(after.decisions == 10);
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE(
+    "a version 2 log is found by request id as it is, and migrated moves its index to "
+    "request_ids") {
+  std::string dir = temp_dir();
+  std::string path = from_fixture(dir, 2);
+  LogFilter by_request;
+  by_request.request_id = "r-101";
+  {
+    DecisionLog old(path, reader());
+    CHECK(old.schema_version() == 2);
+    CHECK(old.count(by_request) == 1);
+    CHECK(old.verify().ok());
+  }
+  auto b = store_bundle();
+  DecisionLog log(path, writer_options());
+  CHECK(log.schema_version() == 3);
+  {
+    sql::Database raw(path, sql::OpenMode::kRead);
+    CHECK(raw.query_int("SELECT count(*) FROM request_ids") == 10);
+    CHECK(raw.query_int("SELECT value FROM log_meta WHERE key = 'request_ids_through'") == 10);
+    CHECK(raw.query_int("SELECT count(*) FROM sqlite_schema WHERE name = 'decisions_by_request'") ==
+          0);
+  }
+  CHECK(log.count(by_request) == 1);
+  record_run(log, *b, 1, 101);  // r-101 again, after the mark
+  CHECK(log.count(by_request) == 2);
+  CHECK(log.verify().ok());
   std::filesystem::remove_all(dir);
 }
 
