@@ -13,6 +13,7 @@
 #include <stdexcept>
 
 #include "check.hpp"
+#include "digest.hpp"
 #include "hash.hpp"
 
 namespace ethos {
@@ -188,7 +189,11 @@ std::string TokenStore::unused_name(Role role) const {
 
 const TokenRecord* TokenStore::authenticate(std::string_view secret) const {
   if (secret.empty()) return nullptr;
-  std::string digest = sha256_hex(secret);
+  // Every request is authenticated: the digest with the algorithm fetched
+  // once per thread (digest.hpp), not once per call.
+  thread_local Sha256 sha;
+  thread_local std::string digest;
+  sha.hex(secret, digest);
   const TokenRecord* found = nullptr;
   // Compare with every stored hash (no early exit): the time taken does not
   // depend on which token, if any, matched.
