@@ -53,6 +53,16 @@ constexpr char kFindRowByHash[] = "SELECT id FROM decisions WHERE hash = ? LIMIT
 constexpr char kDecisionWithoutBundle[] =
     "SELECT d.seq, d.id, d.bundle FROM decisions d LEFT JOIN bundles b ON b.hash = d.bundle "
     "WHERE b.hash IS NULL ORDER BY d.seq LIMIT 1";
+// The request_ids table against the rows (schema version 3): a row up to the
+// mark without its entry, or an entry that names no row with that request id.
+constexpr char kRowWithoutRequestId[] =
+    "SELECT d.seq, d.id, d.request_id FROM decisions d WHERE d.seq <= (SELECT "
+    "coalesce(max(CAST(value AS INTEGER)), 0) FROM log_meta WHERE key = 'request_ids_through') "
+    "AND NOT EXISTS (SELECT 1 FROM request_ids r WHERE r.request_id = d.request_id AND r.seq = "
+    "d.seq) ORDER BY d.seq LIMIT 1";
+constexpr char kRequestIdWithoutRow[] =
+    "SELECT r.seq, r.request_id FROM request_ids r WHERE NOT EXISTS (SELECT 1 FROM decisions d "
+    "WHERE d.seq = r.seq AND d.request_id = r.request_id) ORDER BY r.seq LIMIT 1";
 constexpr char kSelectKeyId[] = "SELECT value FROM log_meta WHERE key = 'key_id'";
 constexpr char kInsertKeyId[] = "INSERT INTO log_meta (key, value) VALUES ('key_id', ?)";
 
@@ -160,6 +170,8 @@ const char* chain_break_name(ChainBreak::Kind k) {
       return "reordered";
     case ChainBreak::Kind::kBundleAltered:
       return "bundle altered";
+    case ChainBreak::Kind::kRequestIdsAltered:
+      return "request ids altered";
   }
   return "altered";
 }
@@ -642,12 +654,17 @@ VerifyReport DecisionLog::verify(const std::function<void(uint64_t, uint64_t)>& 
   LogEntry e;
   std::string expected_prev(kGenesisHash);
   std::string prev_id;
+  // Schema 3: how many rows the request_ids table should list.
+  const bool request_table = impl_->version >= 3;
+  const int64_t request_ids_through = request_table ? db.query_int(kRequestIdsThrough) : 0;
+  uint64_t rows_through_mark = 0;
   auto brk = [&](ChainBreak::Kind kind, std::string message) {
     r.first_break = ChainBreak{kind, e.seq, e.id, std::move(message)};
   };
   while (rows.step()) {
     read_entry(rows, e);
     ++r.decisions;
+    if (e.seq <= request_ids_through) ++rows_through_mark;
     if (progress && r.decisions % 8192 == 0) progress(r.decisions, total);
     if (r.first_break) continue;  // keep counting; the first break is the one reported
     std::string where = "decision `" + e.id + "` (row " + std::to_string(e.seq) + ")";
@@ -696,6 +713,31 @@ VerifyReport DecisionLog::verify(const std::function<void(uint64_t, uint64_t)>& 
           {},
           "bundle `" + std::string(hash) + "` was altered: its text no longer has that hash"};
   }
+  if (r.first_break || !request_table) return r;
+  // The chain does not cover the request_ids table, but lookups by request id
+  // depend on it: an entry removed or changed would hide a decision from them.
+  Statement unlisted(db, kRowWithoutRequestId);
+  if (unlisted.step()) {
+    std::string id(unlisted.column_text(1));
+    r.first_break =
+        ChainBreak{ChainBreak::Kind::kRequestIdsAltered, unlisted.column_int(0), id,
+                   "decision `" + id + "` (row " + std::to_string(unlisted.column_int(0)) +
+                       ") is missing from the request_ids table under request id `" +
+                       std::string(unlisted.column_text(2)) + "`"};
+    return r;
+  }
+  // Every row up to the mark has its own entry; any entry beyond those is stray.
+  if (static_cast<uint64_t>(db.query_int("SELECT count(*) FROM request_ids")) <= rows_through_mark)
+    return r;
+  Statement stray(db, kRequestIdWithoutRow);
+  if (stray.step())
+    r.first_break =
+        ChainBreak{ChainBreak::Kind::kRequestIdsAltered,
+                   stray.column_int(0),
+                   {},
+                   "the request_ids table lists request id `" + std::string(stray.column_text(1)) +
+                       "` at row " + std::to_string(stray.column_int(0)) +
+                       ", which holds no decision with that request id"};
   return r;
 }
 

@@ -76,7 +76,7 @@ struct LogFilter {
 };
 
 struct ChainBreak {
-  enum class Kind { kAltered, kRemoved, kReordered, kBundleAltered };
+  enum class Kind { kAltered, kRemoved, kReordered, kBundleAltered, kRequestIdsAltered };
   Kind kind = Kind::kAltered;
   int64_t seq = 0;
   std::string decision_id;  // the row where the chain first fails (empty for a bundle)

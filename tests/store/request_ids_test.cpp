@@ -96,3 +96,32 @@ TEST_CASE("a reader that opens the log finds request ids the writer has not adde
   CHECK(table_rows(path) == 0);
   CHECK(ids_for(reader, "r-3") == std::vector<std::string>{ids[3]});
 }
+
+TEST_CASE("verify reports a decision whose request_ids entry was deleted") {
+  std::string dir = temp_dir(), path = log_path(dir);
+  auto b = store_bundle();
+  DecisionLog log(path, batches_of(4));
+  auto ids = one_by_one(log, *b, 6);
+  REQUIRE(log.verify().ok());
+  sql::Database(path, sql::OpenMode::kReadWrite).exec("DELETE FROM request_ids WHERE seq = 2");
+  auto v = log.verify();
+  REQUIRE(v.first_break);
+  CHECK(v.first_break->kind == ChainBreak::Kind::kRequestIdsAltered);
+  CHECK(v.first_break->seq == 2);
+  CHECK(v.first_break->decision_id == ids[1]);
+  CHECK_THAT(v.first_break->message, Catch::Matchers::Contains("request id `r-1`"));
+}
+
+TEST_CASE("verify reports a request_ids entry that names no decision with that request id") {
+  std::string dir = temp_dir(), path = log_path(dir);
+  auto b = store_bundle();
+  DecisionLog log(path, batches_of(4));
+  one_by_one(log, *b, 6);
+  sql::Database(path, sql::OpenMode::kReadWrite)
+      .exec("INSERT INTO request_ids (request_id, seq) VALUES ('r-ghost', 3)");
+  auto v = log.verify();
+  REQUIRE(v.first_break);
+  CHECK(v.first_break->kind == ChainBreak::Kind::kRequestIdsAltered);
+  CHECK(v.first_break->seq == 3);
+  CHECK_THAT(v.first_break->message, Catch::Matchers::Contains("`r-ghost` at row 3"));
+}
