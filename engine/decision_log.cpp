@@ -424,7 +424,7 @@ struct DecisionLog::Impl {
     if (last - through < std::max(options.request_index_every, 1)) return;
     w.index_request_ids.bind(1, through);
     w.index_request_ids.run();
-    w.set_request_ids_through.bind(1, std::to_string(last));
+    w.set_request_ids_through.bind(1, last);  // stored as text: the column has TEXT affinity
     w.set_request_ids_through.run();
   }
 
