@@ -19,8 +19,9 @@ void add_verify(CLI::App& app) {
   cmd->add_flag("--json", opts->json, "One JSON object");
   cmd->footer(
       "Example:\n  ethos verify decisions.db\n"
-      "Exit: 0 the chain is intact, 1 a decision was altered, removed or reordered (the first\n"
-      "such row is named), 70 the log cannot be read.\n"
+      "Exit: 0 the chain is intact, 1 a decision was altered, removed or reordered, a bundle\n"
+      "altered, or the request-id lookup table altered (the first such row is named), 70 the\n"
+      "log cannot be read.\n"
       "Keep the printed head elsewhere: a later verify must show it at the same row or the log was "
       "rewritten.");
   cmd->callback([opts] {
