@@ -34,9 +34,10 @@ constexpr char kInsertDecision[] =
 constexpr char kChainHead[] = "SELECT hash FROM decisions ORDER BY seq DESC LIMIT 1";
 // The request_id lookup table (schema version 3): rows with seq above the
 // mark are not in it yet.
-constexpr char kRequestIdsThrough[] =
-    "SELECT coalesce(max(CAST(value AS INTEGER)), 0) FROM log_meta WHERE key = "
-    "'request_ids_through'";
+#define ETHOS_REQUEST_IDS_THROUGH                                              \
+  "SELECT coalesce(max(CAST(value AS INTEGER)), 0) FROM log_meta WHERE key = " \
+  "'request_ids_through'"
+constexpr char kRequestIdsThrough[] = ETHOS_REQUEST_IDS_THROUGH;
 constexpr char kIndexRequestIds[] =
     "INSERT OR IGNORE INTO request_ids (request_id, seq) SELECT request_id, seq FROM decisions "
     "WHERE seq > ? ORDER BY request_id, seq";
@@ -56,9 +57,8 @@ constexpr char kDecisionWithoutBundle[] =
 // The request_ids table against the rows (schema version 3): a row up to the
 // mark without its entry, or an entry that names no row with that request id.
 constexpr char kRowWithoutRequestId[] =
-    "SELECT d.seq, d.id, d.request_id FROM decisions d WHERE d.seq <= (SELECT "
-    "coalesce(max(CAST(value AS INTEGER)), 0) FROM log_meta WHERE key = 'request_ids_through') "
-    "AND NOT EXISTS (SELECT 1 FROM request_ids r WHERE r.request_id = d.request_id AND r.seq = "
+    "SELECT d.seq, d.id, d.request_id FROM decisions d WHERE d.seq <= (" ETHOS_REQUEST_IDS_THROUGH
+    ") AND NOT EXISTS (SELECT 1 FROM request_ids r WHERE r.request_id = d.request_id AND r.seq = "
     "d.seq) ORDER BY d.seq LIMIT 1";
 constexpr char kRequestIdWithoutRow[] =
     "SELECT r.seq, r.request_id FROM request_ids r WHERE NOT EXISTS (SELECT 1 FROM decisions d "
