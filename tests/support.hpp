@@ -6,10 +6,10 @@
 #include <string>
 #include <vector>
 
-#include "bundle.hpp"
-#include "decision.hpp"
-#include "evaluator.hpp"
-#include "request.hpp"
+#include <ethos/compile/bundle.hpp>
+#include <ethos/eval/decision.hpp>
+#include <ethos/eval/evaluator.hpp>
+#include <ethos/eval/request.hpp>
 
 namespace ethos::testing {
 

@@ -13,8 +13,8 @@
 #include <thread>
 #include <vector>
 
-#include "privacy.hpp"
-#include "service.hpp"
+#include <ethos/log/privacy.hpp>
+#include <ethos/service/service.hpp>
 
 int main(int argc, char** argv) {
   if (argc < 4) {

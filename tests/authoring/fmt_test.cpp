@@ -6,8 +6,8 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "format.hpp"
-#include "parser.hpp"
+#include <ethos/authoring/format.hpp>
+#include <ethos/syntax/parser.hpp>
 #include "plan.hpp"
 #include "support.hpp"
 

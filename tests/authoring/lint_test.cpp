@@ -6,7 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <random>
 
-#include "lint.hpp"
+#include <ethos/authoring/lint.hpp>
 #include "support.hpp"
 
 using namespace ethos;

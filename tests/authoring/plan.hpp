@@ -5,8 +5,8 @@
 #include <sstream>
 #include <string>
 
-#include "lint_solver.hpp"
-#include "policy.hpp"
+#include <ethos/authoring/lint_solver.hpp>
+#include <ethos/check/policy.hpp>
 
 namespace ethos::testing {
 

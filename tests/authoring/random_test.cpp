@@ -3,9 +3,9 @@
 // and every decision; lint's claims of impossibility survive random requests.
 #include <catch2/catch.hpp>
 
-#include "format.hpp"
+#include <ethos/authoring/format.hpp>
 #include "generator.hpp"
-#include "lint.hpp"
+#include <ethos/authoring/lint.hpp>
 #include "plan.hpp"
 #include "support.hpp"
 

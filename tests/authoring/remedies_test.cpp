@@ -6,7 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "remedies.hpp"
+#include <ethos/eval/remedies.hpp>
 #include "support.hpp"
 
 namespace fs = std::filesystem;

@@ -3,7 +3,7 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
-#include "log_entry.hpp"
+#include <ethos/log/log_entry.hpp>
 #include "support.hpp"
 
 using namespace ethos;

@@ -1,6 +1,8 @@
 // Binding request JSON to the schema: every error names the JSON path.
 #include <catch2/catch.hpp>
 
+#include <ethos/base/time.hpp>
+
 #include "support.hpp"
 
 using namespace ethos;

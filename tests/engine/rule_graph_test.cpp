@@ -1,7 +1,7 @@
 // The rule graph: order, reads, cycles and the DOT picture.
 #include <catch2/catch.hpp>
 
-#include "rule_graph.hpp"
+#include <ethos/check/policy_graph.hpp>
 #include "support.hpp"
 
 using namespace ethos;

@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <string>
 
-#include "bundle.hpp"
+#include <ethos/compile/bundle.hpp>
 #include "fuzz_support.hpp"
 
 using namespace ethos;

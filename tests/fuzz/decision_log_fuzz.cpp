@@ -13,13 +13,13 @@
 #include <set>
 #include <string>
 
-#include "bundle.hpp"
-#include "decision_log.hpp"
-#include "evaluator.hpp"
+#include <ethos/compile/bundle.hpp>
+#include <ethos/log/decision_log.hpp>
+#include <ethos/eval/evaluator.hpp>
 #include "fuzz_support.hpp"
-#include "replay.hpp"
-#include "request.hpp"
-#include "sqlite.hpp"
+#include <ethos/log/replay.hpp>
+#include <ethos/eval/request.hpp>
+#include <ethos/log/sqlite.hpp>
 
 using namespace ethos;
 namespace fs = std::filesystem;

@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "policy.hpp"
+#include <ethos/check/policy.hpp>
 
 namespace ethos::fuzz {
 

@@ -6,13 +6,13 @@
 #include <cstdint>
 #include <string>
 
-#include "bundle.hpp"
+#include <ethos/compile/bundle.hpp>
 #include "compare.hpp"
-#include "decision.hpp"
-#include "evaluator.hpp"
+#include <ethos/eval/decision.hpp>
+#include <ethos/eval/evaluator.hpp>
 #include "fuzz_support.hpp"
 #include "reference.hpp"
-#include "request.hpp"
+#include <ethos/eval/request.hpp>
 
 using namespace ethos;
 

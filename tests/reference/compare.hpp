@@ -5,10 +5,10 @@
 
 #include <string>
 
-#include "decision.hpp"
-#include "policy.hpp"
+#include <ethos/eval/decision.hpp>
+#include <ethos/check/policy.hpp>
 #include "reference.hpp"
-#include "request.hpp"
+#include <ethos/eval/request.hpp>
 
 namespace ethos::reference {
 

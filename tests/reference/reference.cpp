@@ -14,7 +14,7 @@
 #include <set>
 #include <stdexcept>
 
-#include "parser.hpp"
+#include <ethos/syntax/parser.hpp>
 
 namespace ethos::reference {
 namespace {

@@ -15,9 +15,9 @@
 #include <utility>
 #include <vector>
 
-#include "ast.hpp"
-#include "policy.hpp"
-#include "source.hpp"
+#include <ethos/syntax/ast.hpp>
+#include <ethos/check/policy.hpp>
+#include <ethos/base/source.hpp>
 
 namespace ethos::reference {
 

@@ -9,10 +9,10 @@
 #include <sstream>
 #include <thread>
 
-#include "decision_log.hpp"
-#include "privacy.hpp"
+#include <ethos/log/decision_log.hpp>
+#include <ethos/log/privacy.hpp>
 #include "server_fixture.hpp"
-#include "service.hpp"
+#include <ethos/service/service.hpp>
 #include "support.hpp"
 
 using ethos::testing::example_request;

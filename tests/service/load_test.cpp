@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "decision_log.hpp"
+#include <ethos/log/decision_log.hpp>
 #include "server_fixture.hpp"
 #include "support.hpp"
 

@@ -15,7 +15,7 @@
 #include <set>
 #include <thread>
 
-#include "decision_log.hpp"
+#include <ethos/log/decision_log.hpp>
 #include "server_fixture.hpp"
 #include "support.hpp"
 

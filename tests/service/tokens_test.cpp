@@ -5,10 +5,10 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
-#include "hash.hpp"
+#include <ethos/base/hash.hpp>
 #include "server_fixture.hpp"
 #include "support.hpp"
-#include "tokens.hpp"
+#include <ethos/service/tokens.hpp>
 
 using ethos::Role;
 using ethos::TokenStore;

@@ -2,7 +2,7 @@
 // decision and names it.
 #include <catch2/catch.hpp>
 
-#include "sqlite.hpp"
+#include <ethos/log/sqlite.hpp>
 #include "store_support.hpp"
 
 using namespace ethos;

@@ -8,7 +8,7 @@
 
 #include <catch2/catch.hpp>
 
-#include "sqlite.hpp"
+#include <ethos/log/sqlite.hpp>
 #include "store_support.hpp"
 
 using namespace ethos;

@@ -2,9 +2,9 @@
 // from a fixture of every older version; newer and foreign files refused.
 #include <catch2/catch.hpp>
 
-#include "log_migrations.hpp"
-#include "replay.hpp"
-#include "sqlite.hpp"
+#include <ethos/log/log_migrations.hpp>
+#include <ethos/log/replay.hpp>
+#include <ethos/log/sqlite.hpp>
 #include "store_support.hpp"
 
 using namespace ethos;

@@ -3,10 +3,10 @@
 #include <catch2/catch.hpp>
 #include <cstdlib>
 
-#include "hash.hpp"
-#include "replay.hpp"
+#include <ethos/base/hash.hpp>
+#include <ethos/log/replay.hpp>
 #include "store_support.hpp"
-#include "stored_request.hpp"
+#include <ethos/log/stored_request.hpp>
 
 using namespace ethos;
 using namespace ethos::testing;

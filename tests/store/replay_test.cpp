@@ -3,8 +3,8 @@
 #include <catch2/catch.hpp>
 #include <set>
 
-#include "replay.hpp"
-#include "sqlite.hpp"
+#include <ethos/log/replay.hpp>
+#include <ethos/log/sqlite.hpp>
 #include "store_support.hpp"
 
 using namespace ethos;

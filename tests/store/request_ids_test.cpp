@@ -3,7 +3,7 @@
 // batches; lookups read the table and the rows not yet in it.
 #include <catch2/catch.hpp>
 
-#include "sqlite.hpp"
+#include <ethos/log/sqlite.hpp>
 #include "store_support.hpp"
 
 using namespace ethos;

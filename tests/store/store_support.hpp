@@ -12,10 +12,10 @@
 #include <string>
 #include <vector>
 
-#include "bundle.hpp"
-#include "decision_log.hpp"
-#include "evaluator.hpp"
-#include "request.hpp"
+#include <ethos/compile/bundle.hpp>
+#include <ethos/log/decision_log.hpp>
+#include <ethos/eval/evaluator.hpp>
+#include <ethos/eval/request.hpp>
 #include "support.hpp"
 
 namespace ethos::testing {

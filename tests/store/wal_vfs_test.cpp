@@ -4,9 +4,9 @@
 #include <catch2/catch.hpp>
 #include <string>
 
-#include "sqlite.hpp"
+#include <ethos/log/sqlite.hpp>
 #include "support.hpp"
-#include "wal_vfs.hpp"
+#include <ethos/log/wal_vfs.hpp>
 
 using namespace ethos;
 

@@ -8,9 +8,9 @@
 #include <nlohmann/json.hpp>
 
 #include "cli.hpp"
-#include "decision_log.hpp"
-#include "evaluator.hpp"
-#include "request.hpp"
+#include <ethos/log/decision_log.hpp>
+#include <ethos/eval/evaluator.hpp>
+#include <ethos/eval/request.hpp>
 
 namespace ethos::cli {
 

@@ -5,20 +5,14 @@
 #include <string>
 #include <vector>
 
-#include "bundle.hpp"
+#include <ethos/base/exit_code.hpp>
+#include <ethos/compile/bundle.hpp>
 
 namespace ethos::cli {
 
-// Documented exit codes (docs/cli.md).
-enum Exit : int {
-  kOk = 0,
-  kPolicyError = 1,   // the policy has errors, a test failed, a chain is broken
-  kDeny = 2,          // eval --exit-code: the (last/worst) decision is deny
-  kEscalate = 3,      // eval --exit-code: escalate
-  kBadRequest = 4,    // a request could not be read or bound
-  kUsage = 64,        // bad command line
-  kInternal = 70,     // could not complete (I/O, database)
-};
+// The documented exit codes (ethos/base/exit_code.hpp), as cli::kOk, ...
+using Exit = ethos::Exit;
+using enum ethos::Exit;
 
 // Loads and checks a bundle, printing diagnostics to stderr (warnings too).
 // Returns a bundle whose policy is null on errors.

@@ -10,8 +10,8 @@
 #include <thread>
 
 #include "cli.hpp"
-#include "evaluator.hpp"
-#include "request.hpp"
+#include <ethos/eval/evaluator.hpp>
+#include <ethos/eval/request.hpp>
 #include "synthetic.hpp"
 
 namespace ethos::cli {

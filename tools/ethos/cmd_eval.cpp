@@ -1,11 +1,11 @@
 #include <iostream>
 
 #include "cli.hpp"
-#include "evaluator.hpp"
-#include "hash.hpp"
+#include <ethos/eval/evaluator.hpp>
+#include <ethos/base/hash.hpp>
 #include "log_cli.hpp"
-#include "remedies.hpp"
-#include "request.hpp"
+#include <ethos/eval/remedies.hpp>
+#include <ethos/eval/request.hpp>
 
 namespace ethos::cli {
 

@@ -5,7 +5,7 @@
 #include <iostream>
 
 #include "cli.hpp"
-#include "format.hpp"
+#include <ethos/authoring/format.hpp>
 
 namespace ethos::cli {
 namespace {

@@ -6,7 +6,7 @@
 #include <iostream>
 
 #include "cli.hpp"
-#include "rule_graph.hpp"
+#include <ethos/check/policy_graph.hpp>
 
 namespace ethos::cli {
 

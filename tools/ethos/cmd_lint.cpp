@@ -2,7 +2,7 @@
 #include <iostream>
 
 #include "cli.hpp"
-#include "lint.hpp"
+#include <ethos/authoring/lint.hpp>
 
 namespace ethos::cli {
 

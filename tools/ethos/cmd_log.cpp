@@ -2,10 +2,11 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
-#include "check.hpp"
+#include <ethos/check/policy.hpp>
+#include <ethos/base/time.hpp>
 #include "cli.hpp"
 #include "log_cli.hpp"
-#include "stored_request.hpp"
+#include <ethos/log/stored_request.hpp>
 
 namespace ethos::cli {
 

@@ -3,10 +3,11 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
-#include "check.hpp"
+#include <ethos/check/check.hpp>
+#include <ethos/base/time.hpp>
 #include "cli.hpp"
 #include "log_cli.hpp"
-#include "replay.hpp"
+#include <ethos/log/replay.hpp>
 
 namespace ethos::cli {
 

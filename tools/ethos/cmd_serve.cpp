@@ -3,10 +3,10 @@
 #include <iostream>
 
 #include "cli.hpp"
-#include "http_service.hpp"
-#include "privacy.hpp"
-#include "service.hpp"
-#include "tokens.hpp"
+#include <ethos/service/http_service.hpp>
+#include <ethos/log/privacy.hpp>
+#include <ethos/service/service.hpp>
+#include <ethos/service/tokens.hpp>
 
 namespace ethos::cli {
 
@@ -44,7 +44,7 @@ void add_serve(CLI::App& app) {
     std::string listen = "127.0.0.1:8181";
     std::string trace = "full";
     int commit_delay_us = 0;
-    HttpOptions http;
+    server::HttpOptions http;
   };
   auto opts = std::make_shared<Opts>();
   auto* cmd =
@@ -98,7 +98,7 @@ void add_serve(CLI::App& app) {
       "Exit: 0 stopped cleanly, 1 the policy has errors, 64 bad options, 70 the log or the port "
       "failed.");
   cmd->callback([opts] {
-    HttpOptions& http = opts->http;
+    server::HttpOptions& http = opts->http;
     if (!parse_listen(opts->listen, http.host, http.port)) {
       std::cerr << "ethos: --listen takes `host:port` (IPv6 as `[::1]:8181`), got `" << opts->listen
                 << "`\n";
@@ -108,7 +108,7 @@ void add_serve(CLI::App& app) {
       std::cerr << "ethos: --tls-cert and --tls-key go together\n";
       throw kUsage;
     }
-    if (!is_loopback(http.host) && http.tls_cert.empty() && !http.insecure) {
+    if (!server::is_loopback(http.host) && http.tls_cert.empty() && !http.insecure) {
       std::cerr << "ethos: refusing to serve on `" << http.host
                 << "` without TLS: tokens and health data would cross the network in the clear.\n"
                    "help: give --tls-cert and --tls-key, listen on 127.0.0.1, or pass --insecure\n";
@@ -150,7 +150,7 @@ void add_serve(CLI::App& app) {
           opts->log);
     // Before any thread starts (the log's writer is one), so that every
     // thread leaves the signals to run_http_service().
-    block_service_signals();
+    server::block_service_signals();
     std::unique_ptr<Service> service;
     try {
       service = std::make_unique<Service>(std::move(so));
@@ -161,7 +161,7 @@ void add_serve(CLI::App& app) {
       std::cerr << "ethos: cannot open the decision log: " << e.what() << "\n";
       throw kInternal;
     }
-    int code = run_http_service(*service, http);
+    int code = server::run_http_service(*service, http);
     service.reset();
     if (code != kOk) throw static_cast<Exit>(code);
   });

@@ -1,7 +1,7 @@
 #include <iostream>
 
 #include "cli.hpp"
-#include "testing.hpp"
+#include <ethos/authoring/testing.hpp>
 
 namespace ethos::cli {
 

@@ -2,9 +2,10 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
-#include "check.hpp"
+#include <ethos/check/policy.hpp>
+#include <ethos/base/time.hpp>
 #include "cli.hpp"
-#include "tokens.hpp"
+#include <ethos/service/tokens.hpp>
 
 namespace ethos::cli {
 

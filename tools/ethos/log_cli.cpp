@@ -5,7 +5,8 @@
 
 #include <iostream>
 
-#include "check.hpp"
+#include <ethos/check/policy.hpp>
+#include <ethos/base/time.hpp>
 #include "cli.hpp"
 
 namespace ethos::cli {

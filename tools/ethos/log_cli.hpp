@@ -7,7 +7,7 @@
 #include <memory>
 #include <string>
 
-#include "decision_log.hpp"
+#include <ethos/log/decision_log.hpp>
 
 namespace ethos::cli {
 

@@ -7,9 +7,9 @@
 #include <fstream>
 #include <sstream>
 
-#include "bundle.hpp"
-#include "evaluator.hpp"
-#include "request.hpp"
+#include <ethos/compile/bundle.hpp>
+#include <ethos/eval/evaluator.hpp>
+#include <ethos/eval/request.hpp>
 
 namespace {
 

@@ -1,0 +1,326 @@
+// The checked, compiled policy: names resolved to slots, types checked,
+// expressions lowered to a flat node array, rules ordered by the rule graph.
+// A Policy is immutable once built: share it freely between threads.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include <ethos/syntax/ast.hpp>
+#include <ethos/base/source.hpp>
+
+namespace ethos {
+
+// Heterogeneous lookup for string-keyed maps (look up by string_view without a copy).
+struct StringHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+};
+template <typename V>
+using StringMap = std::unordered_map<std::string, V, StringHash, std::equal_to<>>;
+
+enum class ValueType : uint8_t {
+  kBool,
+  kInt,
+  kString,
+  kTimestamp,
+  kDuration,
+  kSet,
+  kEnum,
+  kRecord,
+  kList,
+  kError,
+};
+
+struct Type {
+  ValueType kind = ValueType::kError;
+  uint16_t enum_id = 0;                // kEnum: index into Schema::enums
+  ValueType elem = ValueType::kError;  // kList: the element type (kString, kInt or kEnum)
+  bool operator==(const Type&) const = default;
+};
+std::string type_name(const Type& t, const struct Schema& schema);
+
+// One attribute of the request schema; records are attributes too.
+struct Attribute {
+  std::string path;  // "vendor.baa_signed"
+  Type type;
+  bool optional = false;       // written with `?`
+  bool may_be_absent = false;  // it or an enclosing record is optional
+  bool fixed = false;
+  bool pseudonymize = false;
+  bool redact = false;
+  int32_t parent = -1;
+  std::vector<uint32_t> children;  // for records, in declaration order
+  std::string name;                // the last path segment
+  Span span;
+};
+
+struct Schema {
+  std::vector<Attribute> attributes;  // slot i == attributes[i]
+  std::vector<uint32_t> top_level;
+  std::vector<std::vector<std::string>> enums;
+  StringMap<uint32_t> by_path;
+  int32_t time_slot = -1;
+  int32_t request_id_slot = -1;
+  int32_t enum_index(uint16_t enum_id, std::string_view value) const;
+};
+
+// ---- the lowered expression form --------------------------------------------
+
+enum class IrOp : uint8_t {
+  kConst,     // imm (bool, int, timestamp, duration, enum index, symbol id), str for strings
+  kConstSet,  // set: index into Policy::const_sets
+  kAttr,      // a: slot
+  kDefine,    // a: define index (memoized per evaluation)
+  kNow,
+  kNot,  // a
+  kAnd,
+  kOr,  // kids [a, a+b) in Policy::kids
+  kEq,
+  kNe,
+  kLt,
+  kLe,
+  kGt,
+  kGe,  // a, b
+  kAdd,
+  kSub,
+  kMul,  // a, b
+  kIn,   // a: element, b: set/list
+  kHas,  // a: set, b: element
+  kHasAny,
+  kHasAll,  // a, b: sets
+  kIsPresent,
+  kIsMissing,  // a: slot
+  kDaysSince,  // a
+};
+
+struct IrNode {
+  IrOp op = IrOp::kConst;
+  ValueType type = ValueType::kBool;          // the node's result type
+  ValueType operand_type = ValueType::kBool;  // for comparisons: the operands' type
+  uint32_t a = 0;
+  uint32_t b = 0;
+  int64_t imm = 0;     // kConst: the value; a string's symbol id (Policy::symbol_text)
+  int32_t param = -1;  // kConst/kConstSet folded from a param: its index
+};
+// 32 bytes: the nodes of a rule's condition share cache lines.
+static_assert(sizeof(IrNode) <= 32);
+
+// A constant set of strings (list literals, set-typed params): sorted symbol ids.
+struct ConstSet {
+  std::vector<int32_t> symbols;
+  std::vector<std::string> texts;
+};
+
+// ---- declarations -------------------------------------------------------------
+
+
+struct Module {
+  std::string name;
+  std::string title;
+  bool default_permit = false;
+  std::optional<uint32_t> applies;  // IR node
+  std::string concern;
+  Span span;
+  std::vector<uint32_t> rules;
+};
+
+struct Param {
+  std::string id;  // module.name
+  Type type;
+  uint32_t value;  // IR node (a constant)
+  uint32_t module;
+  Span span;
+  std::string written;  // the default as written
+};
+
+struct Define {
+  std::string id;  // module.name
+  Type type;
+  uint32_t value = 0;  // IR node
+  uint32_t module = 0;
+  Span span;
+  bool typed = false;
+};
+
+struct Obligation {
+  std::string name;
+  std::string text;
+  Span span;
+};
+
+struct Rule {
+  std::string id;  // module.name
+  std::string name;
+  uint32_t module = 0;
+  Effect effect = Effect::kPermit;
+  int32_t obligation = -1;
+  std::string because;
+  std::vector<std::string> cites;
+  std::string concern;
+  std::string severity;
+  std::string confidence = "verified";
+  std::vector<std::string> tags;
+  uint32_t condition = 0;               // IR node: when and not unless (module guard separate)
+  std::vector<uint32_t> overrides;      // rules this one suppresses
+  std::vector<uint32_t> overridden_by;  // rules that suppress this one
+  std::vector<uint32_t> reads;          // attribute slots read, transitively (sorted)
+  Span span;
+};
+
+// A committee test, checked against the schema (see engine/testing.hpp).
+struct TestCase {
+  std::string name;
+  std::string given;  // path relative to the bundle root
+  struct Assignment {
+    uint32_t slot;
+    std::string path;
+    ast::Expr value;
+    Span span;
+  };
+  std::vector<Assignment> sets;
+  std::vector<std::pair<uint32_t, Span>> unsets;
+  std::optional<std::string> expect_outcome;
+  std::vector<std::pair<uint32_t, Span>> expect_rules;
+  std::vector<std::pair<uint32_t, Span>> expect_no_rules;
+  std::vector<std::pair<uint32_t, Span>> expect_obligations;
+  std::vector<std::pair<uint32_t, Span>> expect_missing;
+  Span span;
+};
+
+enum class RuleStatus : uint8_t {
+  kNotApplicable,  // its module's `applies when` is false
+  kNotFired,       // its condition is false
+  kFired,          // its condition is true and it took effect
+  kUnknown,        // its condition needs a fact the request does not have
+  kOverridden,     // it fired (or was unknown) but a rule that overrides it fired
+};
+
+// The rule index: rules whose condition (or module guard) requires an
+// attribute to have one of a few values are found through the request's
+// value instead of being evaluated. A rule excluded by its guard is not
+// evaluated at all: its status is `excluded_status` (not_applicable when the
+// guard came from its module's `applies when`, else not_fired).
+struct RuleIndex {
+  // What the evaluator reads of each rule, packed together (the Rule itself,
+  // with its texts, is large and cold; these are small and hot).
+  struct HotRule {
+    uint32_t condition = 0;  // its first instruction in Policy::program
+    uint32_t module = 0;
+    uint32_t overriders_begin = 0;  // into `overriders`
+    uint32_t overriders_count = 0;
+    uint32_t reads_begin = 0;  // into `reads`
+    uint32_t reads_count = 0;
+    int32_t obligation = -1;
+    Effect effect = Effect::kPermit;
+  };
+  std::vector<HotRule> hot;  // by rule
+  std::vector<uint32_t> overriders;
+  std::vector<uint32_t> reads;
+  // Rules are named by their rank below (their position in
+  // Policy::rule_order): the evaluator marks candidates in a bitset by rank
+  // and so visits them in rank order without sorting.
+  struct Entry {
+    uint32_t slot = 0;
+    bool is_set = false;
+    std::vector<uint32_t> guarded;  // ranks of every rule guarded by this attribute
+    // The ranks a value admits: admitted[first[v] .. first[v + 1]). Guard
+    // values are booleans, enum indexes and symbol ids: small and >= 0.
+    std::vector<uint32_t> first;
+    std::vector<uint32_t> admitted;
+  };
+  std::vector<Entry> entries;
+  std::vector<uint32_t> unguarded;       // ranks, always evaluated
+  std::vector<uint8_t> excluded_status;  // by rule: a RuleStatus (decision.hpp)
+  std::vector<uint32_t> rank;            // by rule: position in Policy::rule_order
+  std::vector<uint32_t> by_rank;         // the rule at each rank
+  std::vector<uint32_t> default_permit_modules;
+};
+
+// The evaluator's form of the conditions (engine/program.cpp): each rule's
+// condition, each boolean define and each module's `applies when` is a
+// subtree of `code` laid out in pre-order, so a rule's whole condition sits in
+// a few adjacent cache lines and is walked without following pointers. The
+// common comparisons (`attr == c`, `attr in [..]`, `set has c`, a flag) are
+// one instruction each instead of three nodes; anything else is a kIr
+// instruction that hands its node to the tree walker.
+// The leaves come first, up to kHasAll: the evaluator tests `op <= kHasAll`.
+enum class PcOp : uint8_t {
+  kFalse,
+  kTrue,
+  kFlag,     // a: slot (a boolean attribute)
+  kPresent,  // a: slot
+  kMissing,  // a: slot
+  kEq,       // a: slot, imm: the constant (a number, enum index or symbol id)
+  kNe,
+  kLt,
+  kLe,
+  kGt,
+  kGe,
+  kIn,      // a: slot, b: const set (its symbols)
+  kHas,     // a: slot of a set, imm: symbol
+  kHasAny,  // a: slot of a set, b: const set
+  kHasAll,  // a: slot of a set, b: const set
+  kDefine,  // a: boolean define (memoized per evaluation)
+  kNot,     // its operand follows
+  kAnd,     // a: operand count; the operands follow, one subtree after another
+  kOr,      // a: operand count
+  kIr,      // a: IR node, evaluated by the tree walker
+};
+
+struct PcInst {
+  PcOp op = PcOp::kFalse;
+  uint32_t size = 1;  // instructions in this subtree, itself included
+  uint32_t a = 0;
+  uint32_t b = 0;
+  int64_t imm = 0;
+};
+static_assert(sizeof(PcInst) <= 24);
+
+struct Program {
+  static constexpr uint32_t kNone = UINT32_MAX;
+  std::vector<PcInst> code;
+  std::vector<uint32_t> rule;    // by rule: its condition's first instruction
+  std::vector<uint32_t> define;  // by define: kNone unless boolean
+  std::vector<uint32_t> module;  // by module: its `applies when`, or kNone
+};
+
+// The compiled policy bundle. Built by compile_bundle() (engine/bundle.hpp).
+struct Policy {
+  Schema schema;
+  std::vector<Module> modules;
+  std::vector<Param> params;
+  std::vector<Define> defines;
+  std::vector<Obligation> obligations;
+  std::vector<Rule> rules;
+  std::vector<TestCase> tests;
+
+  std::vector<IrNode> nodes;
+  std::vector<uint32_t> kids;
+  std::vector<ConstSet> const_sets;
+  // Every string literal in the policy, interned: binding maps request
+  // strings to these ids so that comparisons are integer compares.
+  StringMap<int32_t> symbols;
+  std::vector<std::string> symbol_texts;  // by symbol id
+  const std::string& symbol_text(int64_t id) const {
+    return symbol_texts.at(static_cast<size_t>(id));
+  }
+
+  // Rules in an order where every overrider precedes the rules it overrides.
+  std::vector<uint32_t> rule_order;
+  RuleIndex index;
+  Program program;
+
+  StringMap<uint32_t> rule_by_id;
+  StringMap<uint32_t> obligation_by_name;
+
+  int32_t symbol(std::string_view text) const;
+  const Rule* find_rule(std::string_view id) const;
+};
+
+}  // namespace ethos

@@ -1,0 +1,34 @@
+// The evaluator: a compiled Policy and a BoundRequest in, a Decision out.
+// A pure function of (policy, request): "now" is the request's own time.
+// The Evaluator keeps per-call scratch space: use one per thread; the
+// Policy it reads is shared and never written.
+#pragma once
+
+#include <memory>
+
+#include <ethos/eval/decision.hpp>
+#include <ethos/check/policy.hpp>
+#include <ethos/eval/request.hpp>
+
+namespace ethos {
+
+class Evaluator {
+ public:
+  explicit Evaluator(std::shared_ptr<const Policy> policy);
+  ~Evaluator();
+  Evaluator(Evaluator&&) noexcept;
+  Evaluator& operator=(Evaluator&&) noexcept;
+
+  // Evaluates into `out`, reusing its storage.
+  void evaluate(const BoundRequest& request, Decision& out);
+  Decision evaluate(const BoundRequest& request);
+
+  const Policy& policy() const { return *policy_; }
+
+ private:
+  std::shared_ptr<const Policy> policy_;
+  struct Scratch;
+  std::unique_ptr<Scratch> scratch_;
+};
+
+}  // namespace ethos

@@ -1,0 +1,160 @@
+// The decision log: every decision ethos made, with the request as it was
+// evaluated (after privacy.hpp), stored in one SQLite file with the policy
+// bundle that made it, in a hash chain that `verify()` walks
+// (docs/decision-log.md).
+//
+// Recording is fail-closed: submit()/wait()/record() either end with the
+// decision durably committed or throw sql::StoreError (disk full, read-only
+// file, database locked past the busy timeout, ...). There is no silent
+// success. A writer thread batches concurrent submissions into one
+// transaction each (group commit): one fsync covers many decisions.
+//
+// Thread-safety: submit(), wait(), record() and flush() may be called from
+// any number of threads. The reading functions (scan, find, verify, ...)
+// share one read connection under a mutex: safe from any thread, serialised.
+#pragma once
+
+#include <cstdint>
+#include <exception>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <ethos/compile/bundle.hpp>
+#include <ethos/eval/decision.hpp>
+#include <ethos/log/log_entry.hpp>
+#include <ethos/log/log_migrations.hpp>
+#include <ethos/log/privacy.hpp>
+#include <ethos/eval/request.hpp>
+#include <ethos/log/sqlite.hpp>
+
+namespace ethos {
+
+struct LogOptions {
+  // Open for reading only: no migration, no writer; record() throws.
+  bool read_only = false;
+  // Required to record (privacy.hpp). A log remembers the id of the key it
+  // was first written with and refuses another one.
+  std::optional<LogKey> key;
+  // How long a write waits for another connection's lock before failing.
+  int busy_timeout_ms = 5000;
+  // 0: no cap. Otherwise the file never grows beyond this many pages (of
+  // 4 KiB); recording then fails with SQLITE_FULL, as on a full disk.
+  int64_t max_page_count = 0;
+  // Group commit: at most this many decisions per transaction, and at most
+  // `max_pending` waiting for the writer before submit() blocks.
+  size_t max_batch = 4096;
+  size_t max_pending = 32768;
+  // Group commit delay: once woken with fewer than max_batch decisions
+  // queued, the writer waits up to this long for more before it commits
+  // (0: commit at once). Each commit pays a fixed cost (WAL frames of whole
+  // pages, an fsync); when decisions arrive one by one from many clients, a
+  // short wait lets one commit carry many of them, at the price of that much
+  // latency. Durability is unchanged: nothing is reported recorded before
+  // its commit.
+  int commit_delay_us = 0;
+  // The writer adds decisions to the request_id lookup table once this many
+  // are not yet in it, sorted, in the transaction of the commit that passes
+  // the mark. Lookups by request_id also scan those unindexed rows, so the
+  // answer is the same either way; larger batches share more pages of the
+  // lookup table between decisions (docs/decision-log.md).
+  int request_index_every = 256;
+};
+
+struct LogFilter {
+  std::optional<int64_t> from;            // decision time >= from (seconds since the epoch)
+  std::optional<int64_t> to;              // decision time <= to
+  std::optional<std::string> outcome;     // "permit", "deny" or "escalate"
+  std::optional<std::string> rule;        // a reason, obligation's rule, advice or override
+  std::optional<std::string> request_id;  // as stored
+  int64_t after_seq = 0;                  // only rows with seq > after_seq
+  int64_t before_seq = 0;                 // and, unless 0, seq < before_seq
+  size_t limit = 0;                       // 0: all
+};
+
+struct ChainBreak {
+  enum class Kind { kAltered, kRemoved, kReordered, kBundleAltered, kRequestIdsAltered };
+  Kind kind = Kind::kAltered;
+  int64_t seq = 0;
+  std::string decision_id;  // the row where the chain first fails (empty for a bundle)
+  std::string message;      // one line, lowercase
+};
+const char* chain_break_name(ChainBreak::Kind k);
+
+struct VerifyReport {
+  uint64_t decisions = 0;
+  uint64_t bundles = 0;
+  std::string head;  // hash of the last row (kGenesisHash for an empty log)
+  std::optional<ChainBreak> first_break;
+  bool ok() const { return !first_break; }
+};
+
+class DecisionLog {
+ public:
+  static constexpr int kSchemaVersion = log_schema::kLatestVersion;
+
+  // Opens or creates the log at `path`: sets the pragmas, migrates an older
+  // schema (each step one transaction), refuses a newer one. Throws
+  // sql::StoreError (code 0 for ethos's own refusals).
+  DecisionLog(const std::string& path, LogOptions options);
+  ~DecisionLog();  // commits what was submitted, then stops the writer
+  DecisionLog(const DecisionLog&) = delete;
+  DecisionLog& operator=(const DecisionLog&) = delete;
+
+  struct Ticket {
+    uint64_t seq = 0;
+    std::string decision_id;
+  };
+  // Queues a decision made by `bundle` for `request` and returns at once.
+  // The decision is recorded only when wait() on its ticket returns.
+  Ticket submit(const Bundle& bundle, const BoundRequest& request, const Decision& decision);
+  // The same, without anyone blocking for the commit: the writer thread calls
+  // `done` once the decision's transaction has committed (with nullptr) or
+  // failed (with the sql::StoreError), after wait() on the ticket would
+  // return. `done` runs on the writer thread, so it must be quick (hand the
+  // result to another thread) and must not call into the log. An event loop
+  // answers its client from `done`, so no thread waits per decision and group
+  // commits grow with the load.
+  using Done = std::function<void(std::exception_ptr)>;
+  Ticket submit(const Bundle& bundle, const BoundRequest& request, const Decision& decision,
+                Done done);
+  // Blocks until the ticket's decision is committed; throws sql::StoreError
+  // if its transaction failed.
+  void wait(const Ticket& ticket);
+  // submit() + wait(): the decision's id once it is durably recorded.
+  std::string record(const Bundle& bundle, const BoundRequest& request, const Decision& decision);
+  // Waits for everything submitted so far; throws if any of it failed.
+  void flush();
+
+  // ---- reading ----
+  int schema_version() const;
+  const std::string& path() const;
+  uint64_t count(const LogFilter& filter = {}) const;
+  // The first and last seq of the matching rows ({0, 0} when none).
+  std::pair<int64_t, int64_t> seq_range(const LogFilter& filter = {}) const;
+  // Visits matching rows in chain order until `visit` returns false. The
+  // entry is reused between calls.
+  void scan(const LogFilter& filter, const std::function<bool(const LogEntry&)>& visit) const;
+  std::optional<LogEntry> find(std::string_view decision_id) const;
+  // The canonical text of a recorded bundle.
+  std::optional<std::string> bundle_text(std::string_view hash) const;
+  // Walks the whole chain and every bundle; `progress(done, total)` now and then.
+  VerifyReport verify(const std::function<void(uint64_t, uint64_t)>& progress = {}) const;
+
+  struct Stats {
+    uint64_t committed = 0;      // decisions committed by this process
+    uint64_t transactions = 0;   // group commits
+    uint64_t largest_group = 0;  // the most decisions one transaction held
+  };
+  Stats stats() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace ethos

@@ -1,0 +1,211 @@
+#include <ethos/log/log_entry.hpp>
+
+#include <nlohmann/json.hpp>
+#include <stdexcept>
+
+#include <ethos/base/digest.hpp>
+#include <ethos/log/privacy.hpp>
+
+namespace ethos {
+
+namespace {
+
+void rule_list(const Policy& p, const std::vector<uint32_t>& rules, std::string& out) {
+  out.clear();
+  out += '[';
+  for (size_t i = 0; i < rules.size(); ++i) {
+    if (i) out += ',';
+    append_json_string(out, p.rules[rules[i]].id);
+  }
+  out += ']';
+}
+
+void field(std::string& out, std::string_view name, std::string_view value) {
+  out += name;
+  out += ' ';
+  out += std::to_string(value.size());
+  out += '\n';
+  out += value;
+  out += '\n';
+}
+
+RuleStatus status_from_char(char c) {
+  switch (c) {
+    case 'F':
+      return RuleStatus::kFired;
+    case '.':
+      return RuleStatus::kNotFired;
+    case '?':
+      return RuleStatus::kUnknown;
+    case 'o':
+      return RuleStatus::kOverridden;
+    case '-':
+      return RuleStatus::kNotApplicable;
+    default:
+      throw std::runtime_error(std::string("unknown trace status `") + c + "`");
+  }
+}
+
+uint32_t rule_index(const Policy& p, const std::string& id) {
+  auto it = p.rule_by_id.find(id);
+  if (it == p.rule_by_id.end()) throw std::runtime_error("the bundle has no rule `" + id + "`");
+  return it->second;
+}
+
+}  // namespace
+
+char trace_char(RuleStatus s) {
+  switch (s) {
+    case RuleStatus::kFired:
+      return 'F';
+    case RuleStatus::kNotFired:
+      return '.';
+    case RuleStatus::kUnknown:
+      return '?';
+    case RuleStatus::kOverridden:
+      return 'o';
+    case RuleStatus::kNotApplicable:
+      return '-';
+  }
+  return '?';
+}
+
+void encode_decision(const Policy& p, const Decision& d, EncodedDecision& out) {
+  out.outcome = outcome_name(d.outcome);
+  out.default_module.clear();
+  if (d.reasons.empty() && d.default_module >= 0)
+    out.default_module = p.modules[static_cast<size_t>(d.default_module)].name;
+  rule_list(p, d.reasons, out.reasons);
+  out.obligations.clear();
+  out.obligations += '[';
+  for (size_t i = 0; i < d.obligations.size(); ++i) {
+    if (i) out.obligations += ',';
+    out.obligations += '[';
+    append_json_string(out.obligations, p.obligations[d.obligations[i].first].name);
+    out.obligations += ',';
+    append_json_string(out.obligations, p.rules[d.obligations[i].second].id);
+    out.obligations += ']';
+  }
+  out.obligations += ']';
+  rule_list(p, d.advice, out.advice);
+  out.overridden.clear();
+  out.overridden += '[';
+  for (size_t i = 0; i < d.overridden.size(); ++i) {
+    if (i) out.overridden += ',';
+    out.overridden += '[';
+    append_json_string(out.overridden, p.rules[d.overridden[i].first].id);
+    out.overridden += ',';
+    append_json_string(out.overridden, p.rules[d.overridden[i].second].id);
+    out.overridden += ']';
+  }
+  out.overridden += ']';
+  out.missing_facts.clear();
+  out.missing_facts += '[';
+  for (size_t i = 0; i < d.missing.size(); ++i) {
+    if (i) out.missing_facts += ',';
+    append_json_string(out.missing_facts, p.schema.attributes[d.missing[i]].path);
+  }
+  out.missing_facts += ']';
+  out.trace.resize(d.trace.size());
+  for (size_t i = 0; i < d.trace.size(); ++i) out.trace[i] = trace_char(d.trace[i]);
+}
+
+void canonical_row(const LogEntry& e, std::string& out) {
+  out.clear();
+  out.reserve(256 + e.request.size() + e.decision.trace.size() + e.decision.reasons.size() +
+              e.decision.obligations.size());
+  out += "ethos-decision 1\n";
+  field(out, "id", e.id);
+  field(out, "request_id", e.request_id);
+  field(out, "time", std::to_string(e.time));
+  field(out, "recorded_at", std::to_string(e.recorded_at));
+  field(out, "outcome", e.decision.outcome);
+  field(out, "bundle", e.bundle);
+  field(out, "default", e.decision.default_module);
+  field(out, "request", e.request);
+  field(out, "reasons", e.decision.reasons);
+  field(out, "obligations", e.decision.obligations);
+  field(out, "advice", e.decision.advice);
+  field(out, "overridden", e.decision.overridden);
+  field(out, "missing_facts", e.decision.missing_facts);
+  field(out, "trace", e.decision.trace);
+}
+
+std::string content_hash(const LogEntry& e) {
+  thread_local std::string buf;
+  thread_local Sha256 sha;
+  canonical_row(e, buf);
+  std::string out;
+  sha.hex(buf, out);
+  return out;
+}
+
+std::string chain_hash(std::string_view prev_hash, std::string_view content) {
+  thread_local std::string buf;
+  thread_local Sha256 sha;
+  buf.clear();
+  buf += "ethos-chain 1\n";
+  buf += prev_hash;
+  buf += '\n';
+  buf += content;
+  buf += '\n';
+  std::string out;
+  sha.hex(buf, out);
+  return out;
+}
+
+namespace {
+
+Decision decode_columns(const Policy& p, const LogEntry& e) {
+  Decision d;
+  const EncodedDecision& x = e.decision;
+  d.request_id = e.request_id;
+  d.time = e.time;
+  if (x.outcome == "permit")
+    d.outcome = Outcome::kPermit;
+  else if (x.outcome == "escalate")
+    d.outcome = Outcome::kEscalate;
+  else if (x.outcome == "deny")
+    d.outcome = Outcome::kDeny;
+  else
+    throw std::runtime_error("unknown outcome `" + x.outcome + "`");
+  if (x.trace.size() != p.rules.size())
+    throw std::runtime_error("the trace has " + std::to_string(x.trace.size()) +
+                             " rules, the bundle " + std::to_string(p.rules.size()));
+  for (char c : x.trace) d.trace.push_back(status_from_char(c));
+  for (const auto& id : nlohmann::json::parse(x.reasons)) d.reasons.push_back(rule_index(p, id));
+  for (const auto& id : nlohmann::json::parse(x.advice)) d.advice.push_back(rule_index(p, id));
+  for (const auto& pair : nlohmann::json::parse(x.obligations)) {
+    auto it = p.obligation_by_name.find(pair.at(0).get<std::string>());
+    if (it == p.obligation_by_name.end())
+      throw std::runtime_error("the bundle has no obligation `" + pair.at(0).get<std::string>() +
+                               "`");
+    d.obligations.emplace_back(it->second, rule_index(p, pair.at(1)));
+  }
+  for (const auto& pair : nlohmann::json::parse(x.overridden))
+    d.overridden.emplace_back(rule_index(p, pair.at(0)), rule_index(p, pair.at(1)));
+  for (const auto& path : nlohmann::json::parse(x.missing_facts)) {
+    auto it = p.schema.by_path.find(path.get<std::string>());
+    if (it == p.schema.by_path.end())
+      throw std::runtime_error("the schema has no attribute `" + path.get<std::string>() + "`");
+    d.missing.push_back(it->second);
+  }
+  d.default_module = -1;
+  for (size_t m = 0; m < p.modules.size(); ++m)
+    if (!x.default_module.empty() && p.modules[m].name == x.default_module)
+      d.default_module = static_cast<int32_t>(m);
+  return d;
+}
+
+}  // namespace
+
+Decision decode_decision(const Policy& p, const LogEntry& e) {
+  try {
+    return decode_columns(p, e);
+  } catch (const nlohmann::json::exception& ex) {
+    // A column that is not the JSON the log writes (found by the decision_log fuzzer).
+    throw std::runtime_error("decision `" + e.id + "`: a stored column is not valid: " + ex.what());
+  }
+}
+
+}  // namespace ethos
