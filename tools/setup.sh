@@ -21,7 +21,10 @@ ethos_install_deps() {
 
 ethos_build() {
   # Usage: ethos_build <CMAKE_BUILD_TYPE> [extra cmake args...]
+  # $ETHOS_TARGETS (space-separated) builds only those targets; default: all.
   local type="${1:-Release}"; shift || true
   cmake -S "$ETHOS_ROOT" -B "$ETHOS_BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE="$type" "$@" >/dev/null
-  cmake --build "$ETHOS_BUILD_DIR" --parallel "$(nproc)"
+  local targets=()
+  [[ -n "${ETHOS_TARGETS:-}" ]] && targets=(--target ${ETHOS_TARGETS})
+  cmake --build "$ETHOS_BUILD_DIR" --parallel "$(nproc)" "${targets[@]}"
 }
