@@ -446,8 +446,15 @@ TEST_CASE("reload swaps in a checked policy; a broken one keeps the old bundle s
   CHECK(body_of(still)["bundle"] == h1);
 
   // SIGHUP does the same: broken keeps serving h1, fixed swaps back to h0.
+  // The failed reload is seen in the metrics (the POST above was the first).
   s.signal(SIGHUP);
-  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  bool failed_reload_counted = false;
+  for (int i = 0; i < 200 && !failed_reload_counted; ++i) {
+    failed_reload_counted = s.get("/metrics", s.admin).body.find(
+                                "ethos_policy_reloads_total{result=\"error\"} 2") != std::string::npos;
+    if (!failed_reload_counted) std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  }
+  REQUIRE(failed_reload_counted);
   CHECK(body_of(s.get("/v1/policy", s.decider))["bundle"] == h1);
   ethos::testing::write_file(privacy, text);
   s.signal(SIGHUP);
