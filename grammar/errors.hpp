@@ -10,8 +10,8 @@ namespace ethos::grammar {
 template< typename Rule > inline constexpr const char* error_message = nullptr;
 
 template<> inline constexpr auto error_message< sep > = "unexpected input";
-template<> inline constexpr auto error_message< eof > = "expected a declaration (`rule`, `define`, `param`, `obligation`, `module`, `schema` or `test`)";
-template<> inline constexpr auto error_message< declaration_expected > = "expected a declaration (`rule`, `define`, `param`, `obligation`, `module`, `schema` or `test`)";
+template<> inline constexpr auto error_message< eof > = "expected a declaration (`rule`, `define`, `param`, `obligation`, `module`, `schema`, `source` or `test`)";
+template<> inline constexpr auto error_message< declaration_expected > = "expected a declaration (`rule`, `define`, `param`, `obligation`, `module`, `schema`, `source` or `test`)";
 template<> inline constexpr auto error_message< string_close > = "unterminated string: expected a closing `\"` on the same line";
 template<> inline constexpr auto error_message< string_lit > = "expected a string in double quotes";
 template<> inline constexpr auto error_message< list_item > = "expected a list element (a string, a number or a name)";
@@ -22,6 +22,7 @@ template<> inline constexpr auto error_message< paren_close > = "expected `)`";
 template<> inline constexpr auto error_message< operand > = "expected an operand after the operator";
 template<> inline constexpr auto error_message< mul_expr > = "expected an operand after the operator";
 template<> inline constexpr auto error_message< operand_expected > = "expected an operand after the comparison";
+template<> inline constexpr auto error_message< single_equals > = "`=` is not a comparison";
 template<> inline constexpr auto error_message< presence > = "expected `present` or `missing` after `is`";
 template<> inline constexpr auto error_message< not_expr > = "expected a condition after the operator";
 template<> inline constexpr auto error_message< and_expr > = "expected a condition after `or`";
@@ -53,6 +54,14 @@ template<> inline constexpr auto error_message< rule_ref > = "expected a rule na
 template<> inline constexpr auto error_message< path > = "expected an attribute path";
 template<> inline constexpr auto error_message< severity_value > = "expected a severity (`low`, `medium`, `high` or `critical`)";
 template<> inline constexpr auto error_message< confidence_value > = "expected a confidence (`verified`, `secondary` or `unverified`)";
+template<> inline constexpr auto error_message< cite_item > = "expected a citation: a string, or a declared source such as `hipaa \u00a7 \"164.502(e)\"`";
+template<> inline constexpr auto error_message< section_text > = "expected the section in double quotes after `\u00a7`";
+template<> inline constexpr auto error_message< source_name > = "expected the source's name";
+template<> inline constexpr auto error_message< source_title > = "expected the source's title in double quotes";
+template<> inline constexpr auto error_message< kind_value > = "expected a kind (`statute`, `regulation`, `code`, `guidance` or `case`)";
+template<> inline constexpr auto error_message< jurisdiction_value > = "expected a jurisdiction in double quotes (`\"global\"`, `\"US\"`, `\"US-IL\"`, `\"EU\"`, `\"DE\"`)";
+template<> inline constexpr auto error_message< date_value > = "expected a date in double quotes (`\"2026-01-01\"`)";
+template<> inline constexpr auto error_message< url_value > = "expected the source's address in double quotes";
 template<> inline constexpr auto error_message< test_name > = "expected the test's name in double quotes";
 template<> inline constexpr auto error_message< test_open > = "expected `{` to open the test";
 template<> inline constexpr auto error_message< test_close > = "expected `given`, `set`, `unset`, `expect` or `}`";

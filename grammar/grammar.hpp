@@ -62,6 +62,13 @@ struct kw_rules : TAO_PEGTL_KEYWORD( "rules" ) {};
 struct kw_no : TAO_PEGTL_KEYWORD( "no" ) {};
 struct kw_obligations : TAO_PEGTL_KEYWORD( "obligations" ) {};
 struct kw_enum : TAO_PEGTL_KEYWORD( "enum" ) {};
+struct kw_source : TAO_PEGTL_KEYWORD( "source" ) {};
+// Words of a source's clauses: not reserved (`kind` is a field name in the pack).
+struct kw_kind : TAO_PEGTL_KEYWORD( "kind" ) {};
+struct kw_jurisdiction : TAO_PEGTL_KEYWORD( "jurisdiction" ) {};
+struct kw_from : TAO_PEGTL_KEYWORD( "from" ) {};
+struct kw_until : TAO_PEGTL_KEYWORD( "until" ) {};
+struct kw_url : TAO_PEGTL_KEYWORD( "url" ) {};
 
 // Words that may not begin a name in an expression: operators, literals and
 // the words that start a clause or a declaration (so `when a because` stops).
@@ -70,7 +77,7 @@ struct reserved : sor< kw_and, kw_or, kw_not, kw_in, kw_has_any, kw_has_all, kw_
                        kw_schema, kw_module, kw_applies, kw_default, kw_param, kw_define,
                        kw_obligation, kw_rule, kw_when, kw_unless, kw_overrides, kw_because,
                        kw_cite, kw_concern, kw_severity, kw_confidence, kw_tags, kw_test,
-                       kw_given, kw_unset, kw_expect > {};
+                       kw_given, kw_unset, kw_expect, kw_source > {};
 
 struct name : seq< not_at< reserved >, identifier > {};      // a name that starts something
 struct word : identifier {};                                   // any identifier (fields, enum values)
@@ -91,24 +98,37 @@ struct false_ : kw_false {};
 struct bool_lit : sor< true_, false_ > {};
 struct comma : one< ',' > {};
 
+// ---- nesting ---------------------------------------------------------------
+// Markers that match nothing: the parser (engine/syntax/parser.cpp) counts
+// levels at them and refuses text that nests deeper than its limit
+// (ethos/base/limits.hpp), so no input makes it, or any later stage, recurse
+// without bound. Each follows the token that opens a level: `level` a `(`,
+// `not_level` a `not`, `record_level` a record's `{`, and `chain_level` an
+// arithmetic operator (`a + b + c` is `(a + b) + c`: what came before the
+// operator sinks one level deeper).
+struct level : success {};
+struct not_level : success {};
+struct record_level : success {};
+struct chain_level : success {};
+
 // ---- expressions -----------------------------------------------------------
 struct expr;
 struct list_close : one< ']' > {};
 struct list_item : sor< string_lit, int_lit, word > {};
 struct list_lit : seq< one< '[' >, sep, opt< list_item, sep, star< comma, sep, must< list_item >, sep > >, must< list_close > > {};
 struct paren_close : one< ')' > {};
-struct paren : if_must< one< '(' >, sep, expr, sep, paren_close > {};
+struct paren : if_must< one< '(' >, level, sep, expr, sep, paren_close > {};
 struct call_open : one< '(' > {};
-struct call : seq< name, call_open, sep, must< expr >, sep, must< paren_close > > {};
+struct call : seq< name, call_open, level, sep, must< expr >, sep, must< paren_close > > {};
 struct now : kw_now {};
 struct operand : sor< paren, call, duration_lit, int_lit, string_lit, bool_lit, now, list_lit, path > {};
 
 struct op_mul : one< '*' > {};
 struct op_add : one< '+' > {};
 struct op_sub : seq< one< '-' >, not_at< digit > > {};
-struct mul_expr : seq< operand, star< sep, op_mul, sep, must< operand > > > {};
+struct mul_expr : seq< operand, star< sep, op_mul, chain_level, sep, must< operand > > > {};
 struct add_op : sor< op_add, op_sub > {};
-struct add_expr : seq< mul_expr, star< sep, add_op, sep, must< mul_expr > > > {};
+struct add_expr : seq< mul_expr, star< sep, add_op, chain_level, sep, must< mul_expr > > > {};
 
 struct op_eq : two< '=' > {};
 struct op_ne : string< '!', '=' > {};
@@ -125,10 +145,14 @@ struct is_present : kw_present {};
 struct is_missing : kw_missing {};
 struct presence : sor< is_present, is_missing > {};
 struct operand_expected : add_expr {};
-struct cmp_tail : sor< seq< cmp_op, sep, must< operand_expected > >, if_must< kw_is, sep, presence > > {};
+// `=` alone is a mistake for `==` (it only ever follows a name in `define`,
+// `param` and `set`, never an operand): say so rather than stop the clause.
+struct single_equals : seq< one< '=' >, not_at< one< '=' > > > {};
+struct cmp_tail : sor< seq< cmp_op, sep, must< operand_expected > >, if_must< kw_is, sep, presence >,
+                       seq< at< single_equals >, raise< single_equals > > > {};
 struct cmp_expr : seq< add_expr, opt< sep, cmp_tail > > {};
 struct not_expr;
-struct not_op : seq< kw_not, sep, must< not_expr > > {};
+struct not_op : seq< kw_not, not_level, sep, must< not_expr > > {};
 struct not_expr : sor< not_op, cmp_expr > {};
 struct and_expr : seq< not_expr, star< sep, kw_and, sep, must< not_expr > > > {};
 struct or_expr : seq< and_expr, star< sep, kw_or, sep, must< and_expr > > > {};
@@ -142,7 +166,7 @@ struct colon : one< ':' > {};
 struct optional_mark : one< '?' > {};
 struct annotation : seq< one< '@' >, word > {};
 struct field : seq< field_name, sep, must< colon >, sep, must< type >, opt< optional_mark >, star< sep, annotation > > {};
-struct record_type : seq< one< '{' >, sep, star< field, sep, opt< comma, sep > >, must< record_close > > {};
+struct record_type : seq< one< '{' >, record_level, sep, star< field, sep, opt< comma, sep > >, must< record_close > > {};
 struct enum_open : one< '{' > {};
 struct enum_close : one< '}' > {};
 struct enum_value : word {};
@@ -196,7 +220,14 @@ struct when_clause : if_must< kw_when, sep, condition > {};
 struct unless_clause : if_must< kw_unless, sep, condition > {};
 struct overrides_clause : if_must< kw_overrides, sep, rule_ref, star< sep, comma, sep, must< rule_ref > > > {};
 struct because_clause : if_must< kw_because, sep, string_lit > {};
-struct cite_clause : if_must< kw_cite, sep, string_lit, star< sep, comma, sep, must< string_lit > > > {};
+// A citation: a string, or a declared source with an optional section
+// (`hipaa § "164.502(e)"`, or `hipaa section "164.502(e)"` for keyboards without `§`).
+struct source_ref : name {};
+struct section_mark : sor< string< '\xC2', '\xA7' >, TAO_PEGTL_KEYWORD( "section" ) > {};
+struct section_text : string_lit {};
+struct source_cite : seq< source_ref, opt< sep, section_mark, sep, must< section_text > > > {};
+struct cite_item : sor< string_lit, source_cite > {};
+struct cite_clause : if_must< kw_cite, sep, cite_item, star< sep, comma, sep, must< cite_item > > > {};
 struct severity_value : word {};
 struct severity_clause : if_must< kw_severity, sep, severity_value > {};
 struct confidence_value : word {};
@@ -205,6 +236,23 @@ struct tags_clause : if_must< kw_tags, sep, string_lit, star< sep, comma, sep, m
 struct rule_clause : sor< when_clause, unless_clause, overrides_clause, because_clause, cite_clause,
                           concern_clause, severity_clause, confidence_clause, tags_clause > {};
 struct rule_decl : if_must< kw_rule, sep, rule_name, sep, colon, sep, effect, star< sep, rule_clause > > {};
+
+// ---- sources ---------------------------------------------------------------
+// source il_wopr "Illinois Wellness and Oversight for Psychological Resources Act"
+//   kind statute  jurisdiction "US-IL"  from "2025-08-01"  url "https://..."  confidence verified
+struct source_name : name {};
+struct source_title : string_lit {};
+struct kind_value : word {};
+struct kind_clause : if_must< kw_kind, sep, kind_value > {};
+struct jurisdiction_value : string_lit {};
+struct jurisdiction_clause : if_must< kw_jurisdiction, sep, jurisdiction_value > {};
+struct date_value : string_lit {};
+struct from_clause : if_must< kw_from, sep, date_value > {};
+struct until_clause : if_must< kw_until, sep, date_value > {};
+struct url_value : string_lit {};
+struct url_clause : if_must< kw_url, sep, url_value > {};
+struct source_clause : sor< kind_clause, jurisdiction_clause, from_clause, until_clause, url_clause, confidence_clause > {};
+struct source_decl : if_must< kw_source, sep, source_name, sep, source_title, star< sep, source_clause > > {};
 
 // ---- committee tests -------------------------------------------------------
 struct test_open : one< '{' > {};
@@ -226,7 +274,7 @@ struct test_decl : if_must< kw_test, sep, test_name, sep, test_open, sep, star< 
 // ---- files -----------------------------------------------------------------
 // The parser reads a file one declaration at a time so that it can resume
 // after an error at the next line that starts a declaration.
-struct declaration : sor< schema_decl, module_decl, param_decl, define_decl, obligation_decl, rule_decl, test_decl > {};
+struct declaration : sor< schema_decl, module_decl, param_decl, define_decl, obligation_decl, rule_decl, test_decl, source_decl > {};
 struct declaration_expected : declaration {};
 struct one_declaration : seq< sep, sor< eof, must< declaration_expected > > > {};
 // The whole-file grammar (used by analyze() and by tools that want one rule).

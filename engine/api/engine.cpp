@@ -37,10 +37,21 @@ Scratch& scratch_for(const std::shared_ptr<const Policy>& policy) {
   return *scratch;
 }
 
-Reason reason_of(const Policy& p, uint32_t rule, RuleStatus status) {
+Reason reason_of(const Policy& p, uint32_t rule, RuleStatus status, const ethos::Decision& d) {
   const Rule& r = p.rules[rule];
-  return Reason{r.id,       r.effect,     status == RuleStatus::kUnknown, r.because, r.cites,
-                r.concern, r.severity, r.confidence};
+  Reason out{r.id,      r.effect,   status == RuleStatus::kUnknown, r.because, {},
+             r.concern, r.severity, r.confidence,         std::nullopt};
+  bool declared = false;
+  std::vector<SourceCitation> sources;
+  for (const auto& c : r.citations) declared = declared || c.source >= 0;
+  for (const Citation* c : p.citations_in_force(r, d.time, d.place)) {
+    out.citations.push_back(c->text);
+    if (c->source < 0) continue;
+    const Source& s = p.sources[static_cast<size_t>(c->source)];
+    sources.push_back({s.id, c->section, s.jurisdiction, s.from_text, s.until_text, s.confidence});
+  }
+  if (declared) out.sources = std::move(sources);
+  return out;
 }
 
 Decision typed(const Policy& p, const ethos::Decision& d, const std::string& bundle_hash,
@@ -50,11 +61,11 @@ Decision typed(const Policy& p, const ethos::Decision& d, const std::string& bun
   out.request_id = d.request_id;
   out.time = d.time;
   out.bundle_hash = bundle_hash;
-  for (uint32_t r : d.reasons) out.reasons.push_back(reason_of(p, r, d.trace[r]));
+  for (uint32_t r : d.reasons) out.reasons.push_back(reason_of(p, r, d.trace[r], d));
   for (auto [o, r] : d.obligations)
     out.obligations.push_back({p.obligations[o].name, p.obligations[o].text, p.rules[r].id,
                                d.trace[r] == RuleStatus::kUnknown});
-  for (uint32_t r : d.advice) out.advice.push_back(reason_of(p, r, RuleStatus::kFired));
+  for (uint32_t r : d.advice) out.advice.push_back(reason_of(p, r, RuleStatus::kFired, d));
   for (uint32_t slot : d.missing) out.missing_facts.push_back(p.schema.attributes[slot].path);
   for (auto [r, by] : d.overridden) out.overridden.push_back({p.rules[r].id, p.rules[by].id});
   if (d.default_module >= 0) out.default_module = p.modules[static_cast<size_t>(d.default_module)].name;
@@ -143,14 +154,27 @@ ReplayReport Engine::replay(const DecisionLog& log, bool against_this_engine,
 
 namespace {
 nlohmann::json reason_json(const Reason& r) {
-  return {{"rule", r.rule},
-          {"effect", effect_name(r.effect)},
-          {"status", r.unknown ? "unknown" : "fired"},
-          {"because", r.because},
-          {"cite", r.citations},
-          {"concern", r.concern},
-          {"severity", r.severity},
-          {"confidence", r.confidence}};
+  nlohmann::json j = {{"rule", r.rule},
+                      {"effect", effect_name(r.effect)},
+                      {"status", r.unknown ? "unknown" : "fired"},
+                      {"because", r.because},
+                      {"cite", r.citations},
+                      {"concern", r.concern},
+                      {"severity", r.severity},
+                      {"confidence", r.confidence}};
+  if (r.sources) {
+    j["sources"] = nlohmann::json::array();
+    for (const auto& s : *r.sources) {
+      nlohmann::json o = {{"id", s.id},
+                          {"section", s.section},
+                          {"jurisdiction", s.jurisdiction},
+                          {"confidence", s.confidence}};
+      if (!s.from.empty()) o["from"] = s.from;
+      if (!s.until.empty()) o["until"] = s.until;
+      j["sources"].push_back(std::move(o));
+    }
+  }
+  return j;
 }
 }  // namespace
 

@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <initializer_list>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -33,6 +34,15 @@ namespace ethos::api {
 
 // ---- the typed decision ----------------------------------------------------
 
+// A declared source a reason cites, in force where and when the request was made.
+struct SourceCitation {
+  std::string id;       // "il_wopr"
+  std::string section;  // "20(b)", or empty for the whole source
+  std::string jurisdiction;  // "US-IL"
+  std::string from, until;   // in force from / until, as declared (empty: open)
+  std::string confidence;
+};
+
 struct Reason {
   std::string rule;  // "privacy.baa_required"
   Effect effect = Effect::kForbid;
@@ -42,6 +52,9 @@ struct Reason {
   std::string concern;
   std::string severity;
   std::string confidence;  // "verified", "secondary", ...
+  // For a rule that cites declared sources: those in force here and now
+  // (nullopt for a rule that cites strings only).
+  std::optional<std::vector<SourceCitation>> sources;
 };
 
 struct Obligation {

@@ -104,10 +104,18 @@ TestReport run_tests(const Bundle& bundle) {
     } else {
       std::stringstream ss;
       ss << in.rdbuf();
-      try {
-        req = json::parse(ss.str());
-      } catch (const json::exception& e) {  // parse_error, or out_of_range for 1e400
-        fail("the given request `" + tc.given + "` is not valid JSON: " + e.what());
+      std::string text = ss.str();
+      // Checked before parsing: the request is written back out (dump()
+      // recurses), and the binder would refuse it anyway.
+      if (auto deep = json_too_deep(text, p.max_depth)) {
+        fail("the given request `" + tc.given + "` nests deeper than " +
+             std::to_string(p.max_depth) + " levels at " + *deep);
+      } else {
+        try {
+          req = json::parse(text);
+        } catch (const json::exception& e) {  // parse_error, or out_of_range for 1e400
+          fail("the given request `" + tc.given + "` is not valid JSON: " + e.what());
+        }
       }
     }
     if (res.failures.empty()) {

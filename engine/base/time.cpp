@@ -114,6 +114,19 @@ std::string format_timestamp(int64_t seconds) {
   return out;
 }
 
+std::string format_millis(int64_t ms) {
+  const int64_t s = ms >= 0 ? ms / 1000 : (ms - 999) / 1000;
+  const auto frac = static_cast<unsigned>(ms - s * 1000);
+  std::string t = format_timestamp(s);
+  t.pop_back();  // the `Z`
+  t += '.';
+  t += static_cast<char>('0' + frac / 100);
+  t += static_cast<char>('0' + frac / 10 % 10);
+  t += static_cast<char>('0' + frac % 10);
+  t += 'Z';
+  return t;
+}
+
 bool parse_duration(std::string_view s, int64_t& out) {
   if (s.size() < 2) return false;
   int64_t n = 0;

@@ -13,6 +13,8 @@ namespace ethos {
 bool parse_timestamp(std::string_view text, int64_t& out);
 std::string format_timestamp(int64_t seconds);
 void append_timestamp(std::string& out, int64_t seconds);  // the same, appended
+// "2026-11-26T10:15:00.123Z" for milliseconds since the epoch.
+std::string format_millis(int64_t ms);
 // "30d", "12h", "15m", "45s", "2w" -> seconds.
 bool parse_duration(std::string_view text, int64_t& out);
 

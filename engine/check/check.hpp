@@ -8,15 +8,19 @@
 #include <string>
 #include <vector>
 
-#include <ethos/syntax/ast.hpp>
-#include <ethos/check/policy.hpp>
+#include <ethos/base/limits.hpp>
 #include <ethos/base/source.hpp>
+#include <ethos/check/policy.hpp>
+#include <ethos/syntax/ast.hpp>
 
 namespace ethos {
 
 struct CheckOptions {
   // Deployment values for params: "module.name" -> literal text ("14", "true", "\"x\"").
   std::map<std::string, std::string> params;
+  // How deeply the policy text may nest, and the requests bound to the
+  // policy (ethos/base/limits.hpp); kept as Policy::max_depth.
+  uint32_t max_depth = kDefaultMaxDepth;
 };
 
 // The policy is typed and resolved, rules ordered by the rule graph; the

@@ -11,8 +11,9 @@
 #include <unordered_map>
 #include <vector>
 
-#include <ethos/syntax/ast.hpp>
+#include <ethos/base/limits.hpp>
 #include <ethos/base/source.hpp>
+#include <ethos/syntax/ast.hpp>
 
 namespace ethos {
 
@@ -119,7 +120,6 @@ struct ConstSet {
 
 // ---- declarations -------------------------------------------------------------
 
-
 struct Module {
   std::string name;
   std::string title;
@@ -154,6 +154,44 @@ struct Obligation {
   Span span;
 };
 
+// Where a request is made: read from `jurisdiction.country`, `.state` and
+// `.eu` when the policy declares sources (empty / false when absent).
+struct Place {
+  std::string country;
+  std::string state;
+  bool eu = false;
+};
+
+// A declared source (`source hipaa "..." kind regulation jurisdiction "US" ...`).
+struct Source {
+  enum class Scope : uint8_t { kGlobal, kCountry, kState, kEu };
+  std::string id;
+  std::string title;
+  std::string kind;          // statute, regulation, code, guidance, case
+  std::string jurisdiction;  // as written: "global", "US", "US-IL", "EU", "DE"
+  Scope scope = Scope::kGlobal;
+  std::string country;  // kCountry, kState
+  std::string state;    // kState
+  int64_t from = INT64_MIN;   // in force from (seconds since the epoch, inclusive)
+  int64_t until = INT64_MAX;  // in force until (exclusive)
+  std::string from_text, until_text;  // as written, for decisions and docs
+  std::string url;
+  std::string confidence = "verified";
+  Span span;
+
+  bool dated() const { return from != INT64_MIN || until != INT64_MAX; }
+  bool in_force_at(int64_t t) const { return t >= from && t < until; }
+  bool applies_in(const Place& place) const;
+  bool applies(int64_t t, const Place& place) const { return in_force_at(t) && applies_in(place); }
+};
+
+// One citation of a rule: a declared source (with its section), or a string.
+struct Citation {
+  int32_t source = -1;  // index into Policy::sources, or -1 for a string citation
+  std::string section;  // for a source: "164.502(e)", or empty for the whole source
+  std::string text;     // as a decision shows it: the string, or "title § section"
+};
+
 struct Rule {
   std::string id;  // module.name
   std::string name;
@@ -161,7 +199,9 @@ struct Rule {
   Effect effect = Effect::kPermit;
   int32_t obligation = -1;
   std::string because;
-  std::vector<std::string> cites;
+  std::vector<std::string> cites;       // every citation's text, as written
+  std::vector<Citation> citations;       // the same, resolved
+  bool scoped_cites = false;             // some citation names a scoped or dated source
   std::string concern;
   std::string severity;
   std::string confidence = "verified";
@@ -293,6 +333,10 @@ struct Program {
 // The compiled policy bundle. Built by compile_bundle() (engine/bundle.hpp).
 struct Policy {
   Schema schema;
+  std::vector<Source> sources;
+  StringMap<uint32_t> source_by_id;
+  // The jurisdiction attributes sources are matched against (-1: absent).
+  int32_t country_slot = -1, state_slot = -1, eu_slot = -1;
   std::vector<Module> modules;
   std::vector<Param> params;
   std::vector<Define> defines;
@@ -319,7 +363,15 @@ struct Policy {
   StringMap<uint32_t> rule_by_id;
   StringMap<uint32_t> obligation_by_name;
 
+  // The nesting limit its text was parsed with (CheckOptions::max_depth):
+  // requests bound to it may nest no deeper (ethos/base/limits.hpp).
+  uint32_t max_depth = kDefaultMaxDepth;
+
   int32_t symbol(std::string_view text) const;
+  // The citations of `rule` that apply at `time` in `place`: string
+  // citations always, a declared source's only where and when it is in force.
+  std::vector<const Citation*> citations_in_force(const Rule& rule, int64_t time,
+                                                  const Place& place) const;
   const Rule* find_rule(std::string_view id) const;
 };
 

@@ -30,7 +30,7 @@ Bundle build(std::vector<std::pair<std::string, std::string>> files, Diagnostics
   std::sort(files.begin(), files.end());
   for (auto& [name, text] : files) b.sources.files.emplace_back(name, std::move(text));
   for (uint32_t i = 0; i < b.sources.files.size(); ++i)
-    b.files.push_back(parse_file(b.sources, i, diags));
+    b.files.push_back(parse_file(b.sources, i, diags, options.max_depth));
   // The canonical text: every policy file (not test-only ones), then params.
   std::string canon(kCanonicalHeader);
   for (uint32_t i = 0; i < b.sources.files.size(); ++i) {
@@ -49,7 +49,10 @@ Bundle build(std::vector<std::pair<std::string, std::string>> files, Diagnostics
     (void)check(b.sources, b.files, diags, options);
     return b;
   }
-  if (auto checked = check(b.sources, b.files, diags, options)) b.policy = compile(std::move(checked));
+  if (auto checked = check(b.sources, b.files, diags, options)) {
+    checked->max_depth = options.max_depth;
+    b.policy = compile(std::move(checked));
+  }
   return b;
 }
 

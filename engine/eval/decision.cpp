@@ -99,13 +99,24 @@ DecisionWriter::DecisionWriter(const Policy& p) : policy_(p) {
                              "\"");
     reason_head_.push_back("{\"rule\":" + id + ",\"effect\":\"" + effect_name(r.effect) +
                            "\",\"status\":\"");
-    std::string tail = "\",\"because\":" + json_string(r.because) + ",\"cite\":[";
+    std::string because = "\",\"because\":" + json_string(r.because);
+    std::string rest;
+    if (!r.concern.empty()) rest += ",\"concern\":" + json_string(r.concern);
+    if (!r.severity.empty()) rest += ",\"severity\":" + json_string(r.severity);
+    rest += ",\"confidence\":" + json_string(r.confidence) + "}";
+    bool declared = false;
+    for (const auto& c : r.citations) declared = declared || c.source >= 0;
+    if (declared) {
+      // Cites only what is in force where and when: written per decision.
+      reason_tail_.push_back(std::move(because));
+      reason_rest_.push_back(std::move(rest));
+      continue;
+    }
+    std::string tail = because + ",\"cite\":[";
     for (size_t k = 0; k < r.cites.size(); ++k) tail += (k ? "," : "") + json_string(r.cites[k]);
     tail += "]";
-    if (!r.concern.empty()) tail += ",\"concern\":" + json_string(r.concern);
-    if (!r.severity.empty()) tail += ",\"severity\":" + json_string(r.severity);
-    tail += ",\"confidence\":" + json_string(r.confidence) + "}";
-    reason_tail_.push_back(std::move(tail));
+    reason_tail_.push_back(tail + rest);
+    reason_rest_.emplace_back();
   }
   for (const Obligation& o : p.obligations)
     obligation_head_.push_back("{\"id\":" + json_string(o.name) +
@@ -113,6 +124,40 @@ DecisionWriter::DecisionWriter(const Policy& p) : policy_(p) {
   for (const Attribute& a : p.schema.attributes) attribute_.push_back(json_string(a.path));
   for (const Module& m : p.modules)
     module_default_.push_back(json_string(m.name + ": default permit"));
+}
+
+void DecisionWriter::write_citations(const Rule& r, const Decision& d, std::string& out) const {
+  const auto cites = policy_.citations_in_force(r, d.time, d.place);
+  out += ",\"cite\":[";
+  for (size_t k = 0; k < cites.size(); ++k) {
+    if (k) out += ',';
+    append_json_string(out, cites[k]->text);
+  }
+  out += "],\"sources\":[";
+  bool first = true;
+  for (const Citation* c : cites) {
+    if (c->source < 0) continue;
+    const Source& s = policy_.sources[static_cast<size_t>(c->source)];
+    out += first ? "{\"id\":" : ",{\"id\":";
+    first = false;
+    append_json_string(out, s.id);
+    out += ",\"section\":";
+    append_json_string(out, c->section);
+    out += ",\"jurisdiction\":";
+    append_json_string(out, s.jurisdiction);
+    if (!s.from_text.empty()) {
+      out += ",\"from\":";
+      append_json_string(out, s.from_text);
+    }
+    if (!s.until_text.empty()) {
+      out += ",\"until\":";
+      append_json_string(out, s.until_text);
+    }
+    out += ",\"confidence\":";
+    append_json_string(out, s.confidence);
+    out += '}';
+  }
+  out += ']';
 }
 
 std::string DecisionWriter::write(const Decision& d, const DecisionFormat& fmt) const {
@@ -152,6 +197,10 @@ void DecisionWriter::write(const Decision& d, const DecisionFormat& fmt, std::st
     out += reason_head_[i];
     out += status_text(d.trace[i]);
     out += reason_tail_[i];
+    if (!reason_rest_[i].empty()) {
+      write_citations(policy_.rules[i], d, out);
+      out += reason_rest_[i];
+    }
   };
   out += ",\"reasons\":[";
   for (size_t k = 0; k < d.reasons.size(); ++k) {
@@ -237,7 +286,8 @@ std::string decision_text(const Policy& p, const Decision& d) {
            (d.trace[i] == RuleStatus::kUnknown ? ", could not be ruled out" : "") + "]\n";
     out += "      " + r.because + "\n";
     out += "      cite: ";
-    for (size_t k = 0; k < r.cites.size(); ++k) out += (k ? "; " : "") + r.cites[k];
+    const auto cites = p.citations_in_force(r, d.time, d.place);
+    for (size_t k = 0; k < cites.size(); ++k) out += (k ? "; " : "") + cites[k]->text;
     if (r.confidence != "verified") out += "  (" + r.confidence + " source)";
     out += "\n";
   }
@@ -251,8 +301,8 @@ std::string decision_text(const Policy& p, const Decision& d) {
     out += "  advice:\n";
     for (uint32_t i : d.advice) {
       out += "  - " + p.rules[i].because + "  (" + p.rules[i].id + "; ";
-      for (size_t k = 0; k < p.rules[i].cites.size(); ++k)
-        out += (k ? "; " : "") + p.rules[i].cites[k];
+      const auto cites = p.citations_in_force(p.rules[i], d.time, d.place);
+      for (size_t k = 0; k < cites.size(); ++k) out += (k ? "; " : "") + cites[k]->text;
       out += ")\n";
     }
   }

@@ -38,6 +38,9 @@ struct Decision {
   // the Decision is reused for the same policy.
   std::vector<uint32_t> evaluated;
   const Policy* trace_policy = nullptr;
+  // Where the request was made, read when the policy declares sources: a
+  // reason cites only the sources in force there at `time`.
+  Place place;
 };
 
 // How much of the per-rule trace a decision's JSON carries.
@@ -68,7 +71,9 @@ class DecisionWriter {
  private:
   const Policy& policy_;
   std::vector<std::string> reason_head_;      // {"rule":"id","effect":"e","status":"
-  std::vector<std::string> reason_tail_;      // ","because":...}
+  void write_citations(const Rule& r, const Decision& d, std::string& out) const;
+  std::vector<std::string> reason_tail_;      // ","because":...} (without cite, if below)
+  std::vector<std::string> reason_rest_;      // by rule: ,"concern":...} when cites are per decision
   std::vector<std::string> rule_id_;          // "id"
   std::vector<std::string> trace_entry_;      // by rule * kStatuses + status: ,"id":"status"
   std::vector<std::string> obligation_head_;  // {"id":"o","text":"t","rule":

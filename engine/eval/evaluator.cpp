@@ -406,6 +406,17 @@ void Evaluator::evaluate(const BoundRequest& request, Decision& out) {
   out.outcome = Outcome::kDeny;
   out.request_id = request.request_id;
   out.time = request.time;
+  if (!p.sources.empty()) {
+    auto text = [&](int32_t slot) {
+      return slot >= 0 && request.present[static_cast<size_t>(slot)]
+                 ? request.values[static_cast<size_t>(slot)].text
+                 : std::string_view();
+    };
+    out.place.country = text(p.country_slot);
+    out.place.state = text(p.state_slot);
+    out.place.eu = p.eu_slot >= 0 && request.present[static_cast<size_t>(p.eu_slot)] &&
+                   request.values[static_cast<size_t>(p.eu_slot)].num != 0;
+  }
   out.reasons.clear();
   out.default_module = -1;
   out.obligations.clear();

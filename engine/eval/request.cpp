@@ -4,11 +4,12 @@
 #include <algorithm>
 #include <array>
 #include <cstring>
+#include <new>
 #include <nlohmann/json.hpp>
 
-#include <ethos/check/policy.hpp>
-#include <ethos/base/time.hpp>
 #include <ethos/base/text.hpp>
+#include <ethos/base/time.hpp>
+#include <ethos/check/policy.hpp>
 
 namespace ethos {
 namespace {
@@ -72,7 +73,8 @@ class SymbolTable {
 // which also finds and names the error. Nothing is reported from here.
 class FastBinder {
  public:
-  explicit FastBinder(const Policy& p) : p_(p), symbols_(p.symbol_texts) {
+  explicit FastBinder(const Policy& p)
+      : p_(p), symbols_(p.symbol_texts), max_depth_(std::max<uint32_t>(1, p.max_depth)) {
     const Schema& s = p.schema;
     auto fields_of = [&](const std::vector<uint32_t>& slots) {
       Fields f;
@@ -97,7 +99,7 @@ class FastBinder {
     at_ = json.data();
     end_ = json.data() + json.size();
     skip_ws();
-    if (!object(top_, out)) return false;
+    if (!object(top_, out, 1)) return false;
     skip_ws();
     return at_ == end_;
   }
@@ -172,8 +174,10 @@ class FastBinder {
     return true;
   }
 
-  bool object(const Fields& fields, BoundRequest& out) {
-    if (!eat('{')) return false;
+  // `depth`: the object's level, the request being level 1. Past the limit
+  // the simdjson path takes over and names the error.
+  bool object(const Fields& fields, BoundRequest& out, uint32_t depth) {
+    if (depth > max_depth_ || !eat('{')) return false;
     skip_ws();
     size_t next = 0;  // apps usually send fields in schema order
     if (!eat('}')) {
@@ -196,7 +200,7 @@ class FastBinder {
         skip_ws();
         if (!eat(':')) return false;
         skip_ws();
-        if (!value(f->slot, out)) return false;
+        if (!value(f->slot, out, depth)) return false;
         skip_ws();
         if (eat('}')) break;
         if (!eat(',')) return false;
@@ -208,7 +212,7 @@ class FastBinder {
     return true;
   }
 
-  bool value(uint32_t slot, BoundRequest& out) {
+  bool value(uint32_t slot, BoundRequest& out, uint32_t depth) {
     const Attribute& a = p_.schema.attributes[slot];
     if (at_ < end_ && *at_ == 'n') return a.optional && literal("null");
     Value& val = out.values[slot];
@@ -248,7 +252,7 @@ class FastBinder {
         }
         break;
       case ValueType::kSet: {
-        if (!eat('[')) return false;
+        if (depth + 1 > max_depth_ || !eat('[')) return false;
         val.set = static_cast<uint32_t>(out.sets.size());
         SetValue& set = out.sets.emplace_back();
         skip_ws();
@@ -271,7 +275,7 @@ class FastBinder {
       }
       case ValueType::kRecord:
         out.present[slot] = 1;
-        return object(record_[slot], out);
+        return object(record_[slot], out, depth + 1);
       default:
         return false;
     }
@@ -292,11 +296,114 @@ class FastBinder {
   std::vector<Fields> record_;  // by slot, for records
   std::vector<uint32_t> seen_;
   uint32_t generation_ = 0;
+  uint32_t max_depth_;
   const char* at_ = nullptr;
   const char* end_ = nullptr;
 };
 
+// Reads JSON text as nlohmann's SAX events, without recursion, keeping the
+// path of the value being read: what the binder's simdjson path uses to say
+// where a request it could not parse goes wrong. It stops at the first
+// object or array deeper than `max_depth` (the outermost value is level 1),
+// or at the first syntax error or number out of range.
+class JsonLocator {
+ public:
+  enum class Found { kNothing, kTooDeep, kSyntax, kNumberRange };
+  explicit JsonLocator(uint32_t max_depth) : max_depth_(max_depth) {}
+
+  Found read(std::string_view json) {
+    (void)nlohmann::json::sax_parse(json.begin(), json.end(), this);
+    return found_;
+  }
+  Found found() const { return found_; }
+  // `$.a.b[2]`: where it stopped.
+  std::string path() const { return "$" + path_; }
+  const std::string& message() const { return message_; }
+
+  // ---- nlohmann's SAX interface ----
+  bool null() { return scalar(); }
+  bool boolean(bool) { return scalar(); }
+  bool number_integer(nlohmann::json::number_integer_t) { return scalar(); }
+  bool number_unsigned(nlohmann::json::number_unsigned_t) { return scalar(); }
+  bool number_float(nlohmann::json::number_float_t, const std::string&) { return scalar(); }
+  bool string(std::string&) { return scalar(); }
+  bool binary(nlohmann::json::binary_t&) { return scalar(); }
+  bool start_object(size_t) { return open(false); }
+  bool start_array(size_t) { return open(true); }
+  bool key(std::string& k) {
+    path_.resize(frames_.back().base);
+    path_ += '.';
+    path_ += k;
+    return true;
+  }
+  bool end_object() { return close(); }
+  bool end_array() { return close(); }
+  bool parse_error(size_t, const std::string&, const nlohmann::detail::exception& e) {
+    message_ = e.what();
+    if (auto pos = message_.find("] "); pos != std::string::npos) message_.erase(0, pos + 2);
+    // A number too large for a double is well-formed text at a place of its
+    // own; any other error is about the text as a whole (the message says where).
+    if (dynamic_cast<const nlohmann::detail::out_of_range*>(&e)) {
+      found_ = Found::kNumberRange;
+      element();
+    } else {
+      found_ = Found::kSyntax;
+      path_.clear();
+    }
+    return false;
+  }
+
+ private:
+  struct Frame {
+    size_t base;  // path_'s length at the container's own path
+    bool array;
+    size_t index = 0;
+  };
+  // A value begins: an array's element is named by its index.
+  void element() {
+    if (frames_.empty() || !frames_.back().array) return;
+    path_.resize(frames_.back().base);
+    path_ += '[' + std::to_string(frames_.back().index) + ']';
+  }
+  void done() {
+    if (!frames_.empty() && frames_.back().array) ++frames_.back().index;
+  }
+  bool scalar() {
+    element();
+    done();
+    return true;
+  }
+  bool open(bool array) {
+    element();
+    if (frames_.size() >= max_depth_) {
+      found_ = Found::kTooDeep;
+      message_ = "JSON nests deeper than " + std::to_string(max_depth_) + " levels";
+      return false;
+    }
+    frames_.push_back({path_.size(), array});
+    return true;
+  }
+  bool close() {
+    path_.resize(frames_.back().base);
+    frames_.pop_back();
+    done();
+    return true;
+  }
+
+  uint32_t max_depth_;
+  std::vector<Frame> frames_;
+  std::string path_;
+  std::string message_;
+  Found found_ = Found::kNothing;
+};
+
 }  // namespace
+
+std::optional<std::string> json_too_deep(std::string_view json, uint32_t max_depth) {
+  JsonLocator locator(max_depth);
+  if (locator.read(json) != JsonLocator::Found::kTooDeep) return std::nullopt;
+  return locator.path();
+}
 
 struct RequestBinder::Impl {
   const Policy& policy;
@@ -309,7 +416,34 @@ struct RequestBinder::Impl {
   // named twice is refused, since JSON readers disagree on which one counts.
   std::vector<uint32_t> seen;
   uint32_t generation = 0;
-  explicit Impl(const Policy& p) : policy(p), fast(p) {}
+  explicit Impl(const Policy& p) : policy(p), fast(p) {
+    // simdjson refuses a document nested deeper than this (DEPTH_ERROR), where
+    // a scalar counts as a level of its own: hence one more. (Containers the
+    // schema has past the limit are refused while binding.)
+    if (parser.allocate(4096, std::max<uint32_t>(1, p.max_depth) + 1) != simdjson::SUCCESS)
+      throw std::bad_alloc();
+  }
+
+  // Why simdjson could not read `json`, and where.
+  bool explain(std::string_view json, simdjson::error_code code, BindError& err) const {
+    JsonLocator locator(std::max<uint32_t>(1, policy.max_depth));
+    switch (locator.read(json)) {
+      case JsonLocator::Found::kTooDeep:
+        err.path = locator.path();
+        err.message = locator.message();
+        return false;
+      case JsonLocator::Found::kSyntax:
+      case JsonLocator::Found::kNumberRange:
+        err.path = locator.path();
+        err.message = "malformed JSON: " + locator.message();
+        return false;
+      case JsonLocator::Found::kNothing:
+        break;
+    }
+    err.path = "$";
+    err.message = "malformed JSON: " + std::string(simdjson::error_message(code));
+    return false;
+  }
 
   std::string_view keep(BoundRequest& out, std::string_view s) {
     // INVARIANT: arena capacity >= total string bytes of the input, so views stay valid.
@@ -346,7 +480,11 @@ struct RequestBinder::Impl {
     return "a value";
   }
 
-  bool bind_record(simdjson::dom::object obj, int32_t record, BoundRequest& out, BindError& err) {
+  // `depth`: the record's level, the request being level 1.
+  bool bind_record(simdjson::dom::object obj, int32_t record, BoundRequest& out, BindError& err,
+                   uint32_t depth) {
+    if (depth > policy.max_depth)
+      return fail(err, "JSON nests deeper than " + std::to_string(policy.max_depth) + " levels");
     const Schema& s = policy.schema;
     const std::vector<uint32_t>& fields =
         record < 0 ? s.top_level : s.attributes[static_cast<size_t>(record)].children;
@@ -379,7 +517,7 @@ struct RequestBinder::Impl {
         return fail(err, "duplicate field `" + std::string(key) +
                              "`: a field may appear once (JSON readers disagree on which counts)");
       seen[slot] = generation;
-      if (!bind_value(field.value, slot, out, err)) return false;
+      if (!bind_value(field.value, slot, out, err, depth)) return false;
     }
     path.resize(base);
     for (uint32_t f : fields) {
@@ -393,7 +531,8 @@ struct RequestBinder::Impl {
     return true;
   }
 
-  bool bind_value(simdjson::dom::element v, uint32_t slot, BoundRequest& out, BindError& err) {
+  bool bind_value(simdjson::dom::element v, uint32_t slot, BoundRequest& out, BindError& err,
+                  uint32_t depth) {
     const Attribute& a = policy.schema.attributes[slot];
     using T = simdjson::dom::element_type;
     T t = v.type();
@@ -463,6 +602,9 @@ struct RequestBinder::Impl {
       }
       case ValueType::kSet: {
         if (t != T::ARRAY) return expected("an array of strings");
+        if (depth + 1 > policy.max_depth)
+          return fail(err,
+                      "JSON nests deeper than " + std::to_string(policy.max_depth) + " levels");
         SetValue sv;
         size_t base = path.size();
         size_t i = 0;
@@ -489,7 +631,8 @@ struct RequestBinder::Impl {
       case ValueType::kRecord: {
         if (t != T::OBJECT) return expected("an object");
         out.present[slot] = 1;
-        return bind_record(simdjson::dom::object(v), static_cast<int32_t>(slot), out, err);
+        return bind_record(simdjson::dom::object(v), static_cast<int32_t>(slot), out, err,
+                           depth + 1);
       }
       default:
         return fail(err, "unsupported type");
@@ -509,6 +652,8 @@ bool RequestBinder::last_was_fast() const { return impl_->last_fast; }
 
 bool RequestBinder::bind(std::string_view json, BoundRequest& out, BindError& error) {
   const Policy& p = impl_->policy;
+  // A UTF-8 byte order mark, which JSON readers may ignore (RFC 8259, 8.1).
+  if (json.substr(0, 3) == "\xEF\xBB\xBF") json.remove_prefix(3);
   size_t n = p.schema.attributes.size();
   out.reset(n, json.size());
   impl_->last_fast = impl_->use_fast && impl_->fast.bind(json, out);
@@ -522,33 +667,14 @@ bool RequestBinder::bind(std::string_view json, BoundRequest& out, BindError& er
   }
   simdjson::dom::element doc;
   auto code = impl_->parser.parse(json.data(), json.size(), true).get(doc);
-  if (code) {
-    // simdjson does not say where; nlohmann does, and this is the slow path anyway.
-    std::string where;
-    try {
-      auto parsed = nlohmann::json::parse(json);
-      (void)parsed;
-    } catch (const nlohmann::json::parse_error& e) {
-      where = e.what();
-      auto pos = where.find("parse error");
-      if (pos != std::string::npos) where = where.substr(pos);
-    } catch (const nlohmann::json::exception& e) {
-      // e.g. out_of_range for a number beyond a double's range (1e400).
-      where = e.what();
-      auto pos = where.find("] ");
-      if (pos != std::string::npos) where = where.substr(pos + 2);
-    }
-    error.path = "$";
-    error.message =
-        "malformed JSON: " + (where.empty() ? std::string(simdjson::error_message(code)) : where);
-    return false;
-  }
+  // simdjson does not say where; the locator does, and this is the slow path anyway.
+  if (code) return impl_->explain(json, code, error);
   if (doc.type() != simdjson::dom::element_type::OBJECT) {
     error.path = "$";
     error.message = "a request is a JSON object";
     return false;
   }
-  if (!impl_->bind_record(simdjson::dom::object(doc), -1, out, error)) return false;
+  if (!impl_->bind_record(simdjson::dom::object(doc), -1, out, error, 1)) return false;
   return finish(out);
 }
 

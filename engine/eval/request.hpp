@@ -3,6 +3,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -59,6 +60,12 @@ struct BindError {
   std::string message;  // lowercase, one line
 };
 
+// The JSON path (`$.a.b[2]`) of the first object or array in `json` nested
+// deeper than `max_depth` levels, the outermost value being level 1; nullopt
+// when none is. Reads without recursion, so any depth is safe; malformed text
+// is read up to its first error.
+std::optional<std::string> json_too_deep(std::string_view json, uint32_t max_depth);
+
 // Binds JSON requests to one policy. Holds a reusable parser: use one per
 // thread. The policy must outlive the binder.
 //
@@ -77,6 +84,9 @@ class RequestBinder {
   RequestBinder& operator=(const RequestBinder&) = delete;
 
   // True on success; otherwise `error` names the JSON path and the problem.
+  // A request nested deeper than the policy's limit (Policy::max_depth) is
+  // refused at the path of the first object or array past it; a leading
+  // UTF-8 byte order mark is skipped.
   bool bind(std::string_view json, BoundRequest& out, BindError& error);
   // Whether the last successful bind() took the scanner's path (for tests).
   bool last_was_fast() const;

@@ -37,8 +37,8 @@ RuleGraph::~RuleGraph() = default;
 RuleGraph::RuleGraph(RuleGraph&&) noexcept = default;
 RuleGraph& RuleGraph::operator=(RuleGraph&&) noexcept = default;
 
-uint32_t RuleGraph::add_vertex(Vertex v) {
-  return static_cast<uint32_t>(boost::add_vertex(std::move(v), impl_->g));
+uint32_t RuleGraph::add_vertex(const Vertex& v) {
+  return static_cast<uint32_t>(boost::add_vertex(v, impl_->g));
 }
 void RuleGraph::add_edge(uint32_t from, uint32_t to, EdgeKind kind) {
   boost::add_edge(from, to, EdgeProps{kind}, impl_->g);

@@ -30,7 +30,7 @@ class RuleGraph {
   RuleGraph(RuleGraph&&) noexcept;
   RuleGraph& operator=(RuleGraph&&) noexcept;
 
-  uint32_t add_vertex(Vertex v);
+  uint32_t add_vertex(const Vertex& v);
   void add_edge(uint32_t from, uint32_t to, EdgeKind kind);
   const Vertex& vertex(uint32_t v) const;
   size_t vertex_count() const;

@@ -3,7 +3,7 @@
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 
-#include <ethos/base/digest.hpp>
+#include <ethos/base/hash.hpp>
 #include <ethos/log/privacy.hpp>
 
 namespace ethos {

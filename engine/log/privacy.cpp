@@ -8,7 +8,6 @@
 
 #include <ethos/check/policy.hpp>
 #include <ethos/eval/decision.hpp>  // append_json_string
-#include <ethos/base/digest.hpp>
 #include <ethos/base/hash.hpp>
 
 namespace ethos {

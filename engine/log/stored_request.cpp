@@ -6,8 +6,8 @@
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 
-#include <ethos/check/policy.hpp>
 #include <ethos/base/time.hpp>
+#include <ethos/check/policy.hpp>
 
 namespace ethos {
 
@@ -190,6 +190,11 @@ nlohmann::ordered_json expand_fields(const Schema& s, const nlohmann::json& arr,
 }  // namespace
 
 std::string expand_stored_request(const Schema& schema, std::string_view stored, bool pretty) {
+  // Only a damaged log holds a request deeper than any schema; dump() would
+  // recurse through all of it.
+  if (auto deep = json_too_deep(stored, kMaxMaxDepth))
+    throw std::runtime_error("the stored request nests deeper than " +
+                             std::to_string(kMaxMaxDepth) + " levels at " + *deep);
   auto parsed = nlohmann::json::parse(stored);
   if (parsed.is_object()) return parsed.dump(pretty ? 2 : -1);  // the earlier keyed form
   return expand_fields(schema, parsed, schema.top_level).dump(pretty ? 2 : -1);

@@ -93,11 +93,19 @@ bool role_allows(Access a, Role r) {
   return false;
 }
 
+// `application/json`, in any case, alone or with parameters
+// (`application/json; charset=utf-8`): the media type is exactly that one.
 bool json_content_type(const std::string& ct) {
-  std::string lower = ct.substr(0, std::min<size_t>(ct.size(), 16));
-  std::transform(lower.begin(), lower.end(), lower.begin(),
-                 [](unsigned char c) { return std::tolower(c); });
-  return lower == "application/json";
+  std::string_view type(ct);
+  type = type.substr(0, type.find(';'));
+  auto space = [](char c) { return c == ' ' || c == '\t'; };
+  while (!type.empty() && space(type.front())) type.remove_prefix(1);
+  while (!type.empty() && space(type.back())) type.remove_suffix(1);
+  constexpr std::string_view kJson = "application/json";
+  return type.size() == kJson.size() &&
+         std::equal(type.begin(), type.end(), kJson.begin(), [](char a, char b) {
+           return std::tolower(static_cast<unsigned char>(a)) == b;
+         });
 }
 
 int hex_value(char c) {

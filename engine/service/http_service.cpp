@@ -299,12 +299,19 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>> {
       return close();  // headers that never finished, or an idle connection
     }
     if (ec == http::error::body_limit) {
+      // The parser stops at the larger of the two limits; the answer quotes
+      // the limit of the endpoint asked for, as dispatch() does below it.
+      auto& req = parser_->get();
+      std::string_view target(req.target().data(), req.target().size());
+      size_t limit = target.substr(0, target.find('?')) == "/v1/replay"
+                         ? server_.options().max_policy_body
+                         : server_.options().max_body;
+      std::string_view cl = header(req, http::field::content_length);
       return send_close(
           h.transport_error(413, ErrorCode::kBodyTooLarge,
-                            "the body is larger than " +
-                                std::to_string(std::max(server_.options().max_body,
-                                                        server_.options().max_policy_body)) +
-                                " bytes"));
+                            (cl.empty() ? std::string("the body is larger than the limit")
+                                        : "the body has " + std::string(cl) + " bytes") +
+                                "; the limit is " + std::to_string(limit)));
     }
     if (ec == http::error::header_limit)
       return send_close(h.transport_error(431, ErrorCode::kInvalidRequest,

@@ -14,7 +14,6 @@
 
 #include <ethos/check/policy.hpp>
 #include <ethos/base/time.hpp>
-#include <ethos/base/digest.hpp>
 #include <ethos/base/hash.hpp>
 
 namespace ethos {
@@ -70,12 +69,8 @@ std::string new_token_secret() {
   unsigned char bytes[32];
   if (RAND_bytes(bytes, sizeof bytes) != 1)
     throw std::runtime_error("cannot read the random source to make a token");
-  static const char* digits = "0123456789abcdef";
   std::string out(kSecretPrefix);
-  for (unsigned char b : bytes) {
-    out += digits[b >> 4];
-    out += digits[b & 15];
-  }
+  append_hex(out, bytes, sizeof bytes);
   return out;
 }
 

@@ -128,6 +128,28 @@ struct Obligation {
 using ethos::Effect;
 using ethos::effect_name;
 
+// One citation of a rule: a string (`"APA Ethics Code 4.01"`), or a declared
+// source with an optional section (`hipaa § "164.502(e)"`).
+struct Cite {
+  std::optional<Located> source;  // the source's name, for a declared source
+  Located text;                   // the string, or the section (empty text: the whole source)
+  Span span;                      // the whole citation
+};
+
+// A declared source: a statute, regulation, code of ethics or guidance, with
+// where and when it applies.
+struct Source {
+  Located name;
+  Located title;
+  std::optional<Located> kind;
+  std::optional<Located> jurisdiction;
+  std::optional<Located> from;
+  std::optional<Located> until;
+  std::optional<Located> url;
+  std::optional<Located> confidence;
+  std::vector<Located> duplicate_clauses;
+};
+
 struct Rule {
   Located name;
   Effect effect = Effect::kPermit;
@@ -137,7 +159,7 @@ struct Rule {
   std::optional<Expr> unless;
   std::vector<Located> overrides;
   std::optional<Located> because;
-  std::vector<Located> cites;
+  std::vector<Cite> cites;
   std::optional<Located> concern;
   std::optional<Located> severity;
   std::optional<Located> confidence;
@@ -167,7 +189,7 @@ struct Test {
   std::vector<Expectation> expectations;
 };
 
-enum class DeclKind : uint8_t { kSchema, kModule, kParam, kDefine, kObligation, kRule, kTest };
+enum class DeclKind : uint8_t { kSchema, kModule, kParam, kDefine, kObligation, kRule, kTest, kSource };
 
 // One top-level declaration. Exactly the member named by `kind` is set.
 struct Declaration {
@@ -181,6 +203,7 @@ struct Declaration {
   std::unique_ptr<Obligation> obligation;
   std::unique_ptr<Rule> rule;
   std::unique_ptr<Test> test;
+  std::unique_ptr<Source> source;
 };
 
 // A parsed file. Declarations after a `module` header belong to that module.

@@ -2,6 +2,9 @@
 
 #include <tao/pegtl/contrib/parse_tree.hpp>
 
+#include <algorithm>
+#include <type_traits>
+
 #include "errors.hpp"
 #include "grammar.hpp"
 
@@ -35,11 +38,145 @@ using selector = pt::selector<Rule,
         g::effect_advise, g::effect_require, g::obligation_ref, g::when_clause, g::unless_clause,
         g::overrides_clause, g::rule_ref, g::because_clause, g::cite_clause, g::severity_clause,
         g::severity_value, g::confidence_clause, g::confidence_value, g::tags_clause,
+        g::source_cite, g::source_ref, g::section_text,
+        // sources
+        g::source_decl, g::source_name, g::source_title, g::kind_clause, g::kind_value,
+        g::jurisdiction_clause, g::jurisdiction_value, g::from_clause, g::until_clause, g::date_value,
+        g::url_clause, g::url_value,
         // tests
         g::test_decl, g::test_name, g::given_stmt, g::set_stmt, g::unset_stmt, g::expect_stmt,
         g::expect_outcome, g::expect_no_rules, g::expect_rules, g::expect_obligations,
         g::expect_missing>>;
 // clang-format on
+
+// ---- nesting ------------------------------------------------------------------
+// The levels open at the parser's position, counted at the grammar's markers
+// (grammar.hpp: level, not_level, record_level, chain_level) and bounded by
+// the limit. The count is the depth of the syntax tree being built, so the
+// parser and every recursive walk after it stay within the limit.
+//
+// An arithmetic chain is a tree that leans left, `a + b + c` being
+// `(a + b) + c`, so its operator puts one more level above what came before
+// it: a chain keeps how far down its tree reaches (`reach`), `peak` is how
+// deep the operand being read has gone, and each operator makes the reach
+// max(reach, peak) + 1. Operands after an operator start one level down.
+
+enum class NestKind { kExpression, kChain, kRecord };
+
+// Thrown at the opener that goes past the limit. A parse_error, so that any
+// caller's handler sees it; parse_file() renders it with its help.
+class TooDeep : public pegtl::parse_error {
+ public:
+  TooDeep(const std::string& message, const pegtl::position& at, size_t opener, NestKind what)
+      : pegtl::parse_error(message, at), offset(at.byte), length(opener), kind(what) {}
+  size_t offset;
+  size_t length;
+  NestKind kind;
+};
+
+struct Nesting {
+  explicit Nesting(uint32_t limit) : max(limit) {}
+  uint32_t max;
+  uint32_t depth = 0;  // levels open at the current position
+  uint32_t peak = 0;   // the deepest level reached in the current chain operand
+  struct Chain {
+    uint32_t base;   // the depth the chain started at
+    uint32_t reach;  // the deepest level of its tree so far
+    uint32_t outer_peak;
+  };
+  std::vector<Chain> chains;
+
+  void reset() {
+    depth = peak = 0;
+    chains.clear();
+  }
+
+  // A level opens right after its opener, `length` bytes back on this line.
+  template <typename ParseInput>
+  void open(const ParseInput& in, size_t length, NestKind kind) {
+    if (kind == NestKind::kChain) {
+      Chain& c = chains.back();
+      c.reach = std::max(c.reach, peak) + 1;
+      if (c.reach > max) too_deep(in, length, kind);
+      depth = c.base + 1;
+      peak = depth;
+      return;
+    }
+    peak = std::max(peak, ++depth);
+    if (depth > max) too_deep(in, length, kind);
+  }
+
+  template <typename ParseInput>
+  [[noreturn]] void too_deep(const ParseInput& in, size_t length, NestKind kind) const {
+    auto it = in.iterator();
+    it.data -= length;
+    it.byte -= length;
+    it.column -= length;
+    std::string what = kind == NestKind::kRecord ? "record" : "expression";
+    throw TooDeep(what + " nests deeper than " + std::to_string(max) + " levels",
+                  pegtl::position(it, in.source()), length, kind);
+  }
+};
+
+template <typename Rule, typename... Rules>
+inline constexpr bool is_one_of = (std::is_same_v<Rule, Rules> || ...);
+
+// The grammar's control (errors.hpp), counting levels: `Nesting` is the
+// first state of every parse.
+template <typename Rule>
+struct control : g::control<Rule> {
+  template <pegtl::apply_mode A, pegtl::rewind_mode M, template <typename...> class Action,
+            template <typename...> class Control, typename ParseInput, typename... States>
+  [[nodiscard]] static bool match(ParseInput& in, Nesting& n, States&&... st) {
+    using Base = g::control<Rule>;
+    if constexpr (is_one_of<Rule, g::level, g::not_level, g::record_level, g::chain_level>) {
+      if constexpr (std::is_same_v<Rule, g::chain_level>)
+        n.open(in, 1, NestKind::kChain);
+      else if constexpr (std::is_same_v<Rule, g::record_level>)
+        n.open(in, 1, NestKind::kRecord);
+      else
+        n.open(in, std::is_same_v<Rule, g::not_level> ? 3 : 1, NestKind::kExpression);
+      return true;
+    } else if constexpr (is_one_of<Rule, g::paren, g::call, g::not_op, g::record_type,
+                                   g::schema_body>) {
+      // The levels a construct opens close with it.
+      struct Close {
+        Nesting& n;
+        uint32_t depth;
+        ~Close() { n.depth = depth; }
+      } close{n, n.depth};
+      return Base::template match<A, M, Action, Control>(in, n, st...);
+    } else if constexpr (is_one_of<Rule, g::add_expr, g::mul_expr, g::operand_expected>) {
+      n.chains.push_back({n.depth, n.depth, n.peak});
+      n.peak = n.depth;
+      struct Close {
+        Nesting& n;
+        ~Close() {
+          const Nesting::Chain c = n.chains.back();
+          n.chains.pop_back();
+          n.depth = c.base;
+          n.peak = std::max({c.outer_peak, c.reach, n.peak});
+        }
+      } close{n};
+      return Base::template match<A, M, Action, Control>(in, n, st...);
+    } else {
+      return Base::template match<A, M, Action, Control>(in, n, st...);
+    }
+  }
+};
+
+std::string too_deep_help(NestKind kind) {
+  switch (kind) {
+    case NestKind::kChain:
+      return "`a + b + c` reads as `(a + b) + c`, a level per operator; name a part with "
+             "`define` and use its name";
+    case NestKind::kRecord:
+      return "requests may not nest deeper either; flatten the schema";
+    case NestKind::kExpression:
+      break;
+  }
+  return "name an inner part with `define` and use its name";
+}
 
 class Converter {
  public:
@@ -289,6 +426,9 @@ class Converter {
     } else if (n.is_type<g::test_decl>()) {
       d.kind = ast::DeclKind::kTest;
       d.test = test(n);
+    } else if (n.is_type<g::source_decl>()) {
+      d.kind = ast::DeclKind::kSource;
+      d.source = source(n);
     }
     return d;
   }
@@ -333,13 +473,55 @@ class Converter {
       else if (c.is_type<g::overrides_clause>()) {
         if (!r->overrides.empty()) r->duplicate_clauses.push_back(located(c));
         for (const auto& ref : c.children) r->overrides.push_back(located(*ref));
-      } else if (c.is_type<g::cite_clause>() || c.is_type<g::tags_clause>()) {
-        auto& list = c.is_type<g::cite_clause>() ? r->cites : r->tags;
-        if (!list.empty()) r->duplicate_clauses.push_back(located(c));
-        for (const auto& s : c.children) list.push_back({unquote(s->string_view()), span(*s)});
+      } else if (c.is_type<g::cite_clause>()) {
+        if (!r->cites.empty()) r->duplicate_clauses.push_back(located(c));
+        for (const auto& s : c.children) {
+          ast::Cite cite;
+          cite.span = span(*s);
+          if (s->is_type<g::source_cite>()) {
+            cite.source = located(*s->children.at(0));
+            if (s->children.size() > 1)
+              cite.text = string_located(*s->children.at(1));
+            else
+              cite.text = {"", span(*s->children.at(0))};
+          } else {
+            cite.text = {unquote(s->string_view()), span(*s)};
+          }
+          r->cites.push_back(std::move(cite));
+        }
+      } else if (c.is_type<g::tags_clause>()) {
+        if (!r->tags.empty()) r->duplicate_clauses.push_back(located(c));
+        for (const auto& s : c.children) r->tags.push_back({unquote(s->string_view()), span(*s)});
       }
     }
     return r;
+  }
+
+  std::unique_ptr<ast::Source> source(const Node& n) const {
+    auto s = std::make_unique<ast::Source>();
+    s->name = located(*n.children.at(0));
+    s->title = string_located(*n.children.at(1));
+    auto once = [&](std::optional<ast::Located>& slot, ast::Located v, const Node& c) {
+      if (slot) s->duplicate_clauses.push_back(located(c));
+      slot = std::move(v);
+    };
+    for (size_t i = 2; i < n.children.size(); ++i) {
+      const Node& c = *n.children[i];
+      const Node& v = *c.children.at(0);
+      if (c.is_type<g::kind_clause>())
+        once(s->kind, located(v), c);
+      else if (c.is_type<g::jurisdiction_clause>())
+        once(s->jurisdiction, string_located(v), c);
+      else if (c.is_type<g::from_clause>())
+        once(s->from, string_located(v), c);
+      else if (c.is_type<g::until_clause>())
+        once(s->until, string_located(v), c);
+      else if (c.is_type<g::url_clause>())
+        once(s->url, string_located(v), c);
+      else if (c.is_type<g::confidence_clause>())
+        once(s->confidence, located(v), c);
+    }
+    return s;
   }
 
   std::unique_ptr<ast::Test> test(const Node& n) const {
@@ -490,7 +672,8 @@ std::string unquote(std::string_view literal) {
   return out;
 }
 
-ast::File parse_file(const SourceSet& sources, uint32_t file, Diagnostics& diags) {
+ast::File parse_file(const SourceSet& sources, uint32_t file, Diagnostics& diags,
+                     uint32_t max_depth) {
   ast::File result;
   result.file = file;
   const SourceFile& src = sources.files[file];
@@ -503,12 +686,25 @@ ast::File parse_file(const SourceSet& sources, uint32_t file, Diagnostics& diags
                 "save it as UTF-8 text");
     return result;
   }
+  // So is a NUL byte, which no terminal shows: named, and refused the same way.
+  if (size_t nul = text.find('\0'); nul != std::string::npos) {
+    auto at = static_cast<uint32_t>(nul);
+    diags.error(sources.span(file, at, at + 1),
+                "policy text may not contain a NUL byte (byte " + std::to_string(nul) + ")",
+                "a NUL byte usually means a binary file or UTF-16 text: save it as UTF-8 text");
+    return result;
+  }
   result.comments = scan_comments(sources, file);
   Converter conv(sources, file);
   pegtl::memory_input in(text.data(), text.data() + text.size(), src.path());
+  // A byte order mark, as some editors write at the start of UTF-8 text: skipped.
+  if (text.rfind("\xEF\xBB\xBF", 0) == 0)
+    in.iterator() = pegtl::internal::iterator(text.data() + 3, 3, 1, 4);
+  Nesting nesting(max_depth);
   while (true) {
+    nesting.reset();
     try {
-      auto root = pt::parse<g::one_declaration, selector, pegtl::nothing, g::control>(in);
+      auto root = pt::parse<g::one_declaration, selector, pegtl::nothing, control>(in, nesting);
       if (!root || root->children.empty()) break;  // end of file
       for (const auto& decl : root->children)
         result.declarations.push_back(conv.declaration(*decl));
@@ -516,8 +712,11 @@ ast::File parse_file(const SourceSet& sources, uint32_t file, Diagnostics& diags
       const auto& p = e.positions().front();
       uint32_t offset = static_cast<uint32_t>(p.byte);
       Span s = sources.span(file, offset, offset + 1);
+      const auto* deep = dynamic_cast<const TooDeep*>(&e);
       std::string found;
-      if (offset < text.size()) {
+      if (deep) {
+        s.end = offset + static_cast<uint32_t>(deep->length);
+      } else if (offset < text.size()) {
         size_t n = 0;
         while (offset + n < text.size() && n < 20 &&
                !std::isspace(static_cast<unsigned char>(text[offset + n])))
@@ -526,11 +725,16 @@ ast::File parse_file(const SourceSet& sources, uint32_t file, Diagnostics& diags
         s.end = offset + static_cast<uint32_t>(std::max<size_t>(n, 1));
       }
       std::string message(e.message());
-      if (!found.empty())
+      std::string help;
+      if (deep)
+        help = too_deep_help(deep->kind);
+      else if (message == g::error_message<g::single_equals>)
+        help = "did you mean `==`?";
+      else if (!found.empty())
         message += ", found `" + found + "`";
       else
         message += ", found the end of the file";
-      diags.error(s, message);
+      diags.error(s, message, help);
       size_t next = recovery_point(text, offset);
       if (next == std::string::npos) break;
       auto [line, col] = src.position(static_cast<uint32_t>(next));
@@ -543,14 +747,15 @@ ast::File parse_file(const SourceSet& sources, uint32_t file, Diagnostics& diags
 }
 
 std::optional<ast::Expr> parse_expression(const SourceSet& sources, uint32_t file,
-                                          Diagnostics& diags) {
+                                          Diagnostics& diags, uint32_t max_depth) {
   const SourceFile& src = sources.files[file];
   const std::string& text = src.text();
   pegtl::memory_input in(text.data(), text.data() + text.size(), src.path());
   Converter conv(sources, file);
+  Nesting nesting(max_depth);
   try {
     using whole = pegtl::seq<g::sep, g::expr, g::sep, pegtl::must<pegtl::eof>>;
-    auto root = pt::parse<whole, selector, pegtl::nothing, g::control>(in);
+    auto root = pt::parse<whole, selector, pegtl::nothing, control>(in, nesting);
     if (!root || root->children.empty()) {
       diags.error(sources.span(file, 0, 1), "expected an expression");
       return std::nullopt;

@@ -134,3 +134,23 @@ TEST_CASE("every command has --help with an example") {
 TEST_CASE("an unknown command is a usage error") {
   CHECK(run_ethos({"frobnicate"}).exit_code == 64);
 }
+
+TEST_CASE("an unknown command is named with the closest command and exits 64") {
+  auto r = ethos::testing::run_ethos({"chek", "policies"});
+  CHECK(r.exit_code == 64);
+  CHECK(r.err.find("ethos: unknown command `chek`") != std::string::npos);
+  CHECK(r.err.find("help: did you mean `check`?") != std::string::npos);
+}
+
+TEST_CASE("ethos test --json reports every test and the coverage as one JSON document") {
+  auto r = ethos::testing::run_ethos({"test", "policies", "--json", "--coverage", "--min", "100"});
+  CHECK(r.exit_code == 0);
+  auto j = nlohmann::json::parse(r.out);
+  CHECK(j["ok"] == true);
+  CHECK(j["failed"] == 0);
+  CHECK(j["passed"].get<size_t>() == j["tests"].size());
+  CHECK(j["tests"].size() > 10);
+  CHECK(j["tests"][0].contains("file"));
+  CHECK(j["coverage"]["meets_min"] == true);
+  CHECK(j["coverage"]["by_rule"].size() == j["coverage"]["rules"].get<size_t>());
+}

@@ -3,14 +3,11 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
-#include <limits>
+
+#include "generator_values.hpp"
 
 namespace ethos::differential {
 namespace {
-
-constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
-constexpr int64_t kMin = std::numeric_limits<int64_t>::min();
-constexpr int64_t kBaseTime = 1795687200;  // 2026-11-26T10:00:00Z
 
 // Words that are never names in a generated policy: enum values.
 const std::vector<std::string> kEnumWords = {"red",        "green",   "blue", "amber",
@@ -27,11 +24,6 @@ const std::vector<std::string> kPolicyStrings = {"alpha",
                                                  "n"
                                                  "\xc3\xaf"
                                                  "code"};
-const std::vector<std::string> kOtherStrings = {"zeta", "omega", "ALPHA", "alpha "};
-const std::vector<int64_t> kInts = {0,          1,          2,           3,    17,  18,
-                                    21,         65,         100,         -1,   -30, 2147483647,
-                                    2147483648, 4294967297, -4294967296, kMax, kMin};
-const std::vector<int64_t> kSmallInts = {0, 1, 2, 3, 17, 18, 21, 65, 100, -1};
 
 std::string quote(const std::string& s) {
   std::string out = "\"";
@@ -72,6 +64,8 @@ Expr binary(Type t, std::string op, Expr a, Expr b) {
 const Type kBool{T::kBool}, kInt{T::kInt}, kStr{T::kStr}, kTime{T::kTime}, kDur{T::kDur},
     kSet{T::kSet};
 
+}  // namespace
+
 std::string format_time(int64_t secs, int style) {
   using namespace std::chrono;
   int64_t shift = style == 2 ? 7200 : style == 3 ? -(5 * 3600 + 30 * 60) : 0;
@@ -98,6 +92,8 @@ std::string format_time(int64_t secs, int style) {
                 zone);
   return buf;
 }
+
+namespace {
 
 class Builder {
  public:
@@ -567,61 +563,6 @@ class Builder {
   int define_limit_ = 0;
 };
 
-// ---- requests ----
-
-nlohmann::ordered_json value_of(const Model& m, const Field& f, Rng& r) {
-  switch (f.type.t) {
-    case T::kBool:
-      return r.chance(0.5);
-    case T::kInt:
-      return r.chance(0.8) ? r.pick(kSmallInts) : r.pick(kInts);
-    case T::kStr:
-      return r.chance(0.8) ? r.pick(m.strings) : r.pick(kOtherStrings);
-    case T::kEnum:
-      return r.pick(m.enums[static_cast<size_t>(f.type.e)]);
-    case T::kTime: {
-      static const std::vector<std::string> extremes = {
-          "0001-01-01",           "9999-12-31T23:59:59Z", "1970-01-01T00:00:00Z",
-          "1969-12-31T23:59:59Z", "2016-12-31T23:59:60Z", "2024-02-29"};
-      if (r.chance(0.05)) return r.pick(extremes);
-      static const std::vector<int64_t> days = {-1000, -400, -366, -365, -364, -31, -30,
-                                                -29,   -1,   0,    1,    29,   30,  31};
-      static const std::vector<int64_t> secs = {0, 0, 0, 1, 3599, 43200, 86399};
-      return format_time(kBaseTime + r.pick(days) * 86400 + r.pick(secs),
-                         static_cast<int>(r.below(7)));
-    }
-    case T::kDur: {
-      static const std::vector<int64_t> ints = {
-          0, 59, 60, 3600, 86400, 30 * 86400, 365 * 86400, -86400, kMax, kMin, 4611686018427387904};
-      static const std::vector<std::string> texts = {
-          "30d", "12h", "15m", "45s", "2w", "0d", "106751991167300d", "007d"};
-      if (r.chance(0.5))
-        return r.chance(0.85) ? r.pick(std::vector<int64_t>(ints.begin(), ints.begin() + 8))
-                              : r.pick(ints);
-      return r.pick(texts);
-    }
-    case T::kSet: {
-      auto out = nlohmann::ordered_json::array();
-      size_t n = r.below(5);
-      for (size_t i = 0; i < n; ++i)
-        out.push_back(r.chance(0.8) ? r.pick(m.strings) : r.pick(kOtherStrings));
-      return out;
-    }
-    case T::kRecord: {
-      auto out = nlohmann::ordered_json::object();
-      for (const auto& k : f.fields) {
-        if (k.optional && r.chance(0.3)) {
-          if (r.chance(0.5)) out[k.name] = nullptr;
-          continue;
-        }
-        out[k.name] = value_of(m, k, r);
-      }
-      return out;
-    }
-  }
-  return nullptr;
-}
-
 }  // namespace
 
 uint64_t Rng::next() {
@@ -632,284 +573,11 @@ uint64_t Rng::next() {
   return z ^ (z >> 31);
 }
 
-std::string render(const Expr& e) {
-  auto wrap = [](const Expr& k) {
-    std::string s = render(k);
-    return k.kind == Expr::Kind::kAtom || k.kind == Expr::Kind::kList || k.kind == Expr::Kind::kCall
-               ? s
-               : "(" + s + ")";
-  };
-  switch (e.kind) {
-    case Expr::Kind::kAtom:
-      return e.text;
-    case Expr::Kind::kNot:
-      return "not " + wrap(e.kids[0]);
-    case Expr::Kind::kBinary:
-      return wrap(e.kids[0]) + " " + e.text + " " + wrap(e.kids[1]);
-    case Expr::Kind::kNary: {
-      std::string s;
-      for (size_t i = 0; i < e.kids.size(); ++i)
-        s += (i ? " " + e.text + " " : "") + wrap(e.kids[i]);
-      return s;
-    }
-    case Expr::Kind::kCall:
-      return e.text + "(" + render(e.kids[0]) + ")";
-    case Expr::Kind::kPostfix:
-      return render(e.kids[0]) + e.text;
-    case Expr::Kind::kList: {
-      std::string s = "[";
-      for (size_t i = 0; i < e.kids.size(); ++i) s += (i ? ", " : "") + render(e.kids[i]);
-      return s + "]";
-    }
-  }
-  return "";
-}
-
 Model generate_policy(uint64_t seed) {
   Model m;
   Rng r(seed);
   Builder(m, r).build();
   return m;
-}
-
-namespace {
-std::string render_type(const Model& m, const Field& f, int indent) {
-  switch (f.type.t) {
-    case T::kBool:
-      return "bool";
-    case T::kInt:
-      return "int";
-    case T::kStr:
-      return "string";
-    case T::kTime:
-      return "timestamp";
-    case T::kDur:
-      return "duration";
-    case T::kSet:
-      return "set<string>";
-    case T::kEnum: {
-      std::string s = "enum { ";
-      const auto& vals = m.enums[static_cast<size_t>(f.type.e)];
-      for (size_t i = 0; i < vals.size(); ++i) s += (i ? ", " : "") + vals[i];
-      return s + " }";
-    }
-    case T::kRecord: {
-      std::string s = "{\n";
-      for (const auto& k : f.fields) {
-        s += std::string(static_cast<size_t>(indent + 2), ' ') + k.name + ": " +
-             render_type(m, k, indent + 2) + (k.optional ? "?" : "");
-        if (k.type.t == T::kStr && k.name.size() % 2) s += " @redact";
-        s += "\n";
-      }
-      return s + std::string(static_cast<size_t>(indent), ' ') + "}";
-    }
-  }
-  return "";
-}
-}  // namespace
-
-std::vector<std::pair<std::string, std::string>> render_files(const Model& m) {
-  std::map<std::string, std::string> files;
-  std::string schema = "schema request {\n";
-  for (const auto& f : m.schema)
-    schema += "  " + f.name + ": " + render_type(m, f, 2) + (f.optional ? "?" : "") + "\n";
-  schema += "}\n";
-  files[m.schema_file] += schema;
-  for (const auto& mod : m.modules) {
-    std::string s = "\nmodule " + mod.name + " \"" + mod.name + "\"\n";
-    if (mod.applies) s += "  applies when " + render(*mod.applies) + "\n";
-    if (!mod.default_effect.empty()) s += "  default " + mod.default_effect + "\n";
-    if (!mod.concern.empty()) s += "  concern " + mod.concern + "\n";
-    for (const auto& [kind, index] : mod.order) {
-      auto i = static_cast<size_t>(index);
-      if (kind == 'o') {
-        s += "obligation " + m.obligations[i].first + " \"do " + m.obligations[i].first + "\"\n";
-      } else if (kind == 'p') {
-        const Param& p = m.params[i];
-        Field f{p.name, p.type, false, {}};
-        s += "param " + p.name + ": " + render_type(m, f, 0) + " = " + p.literal + "\n";
-      } else if (kind == 'd') {
-        s += "define " + m.defines[i].name + " = " + render(m.defines[i].value) + "\n";
-      } else {
-        const Rule& r = m.rules[i];
-        if (r.deleted) continue;
-        std::vector<std::string> clauses;
-        if (r.when) clauses.push_back("when " + render(*r.when));
-        if (r.unless) clauses.push_back("unless " + render(*r.unless));
-        std::string over;
-        for (int t : r.overrides) {
-          const Rule& target = m.rules[static_cast<size_t>(t)];
-          if (target.deleted) continue;
-          over += (over.empty() ? "overrides " : ", ") +
-                  (target.module == r.module
-                       ? target.name
-                       : m.modules[static_cast<size_t>(target.module)].name + "." + target.name);
-        }
-        if (!over.empty()) clauses.push_back(over);
-        clauses.push_back("because \"" + r.name + " says so\"");
-        clauses.push_back("cite \"Source " + r.name + "\"");
-        for (const auto& x : r.extra) clauses.push_back(x);
-        // Clauses come in any order; rotate them by the rule's index for variety.
-        std::rotate(clauses.begin(), clauses.begin() + static_cast<long>(i % clauses.size()),
-                    clauses.end());
-        s += "rule " + r.name + ": " + r.effect + (r.obligation.empty() ? "" : " " + r.obligation) +
-             "\n";
-        for (const auto& c : clauses) s += "  " + c + "\n";
-      }
-    }
-    files[m.files[static_cast<size_t>(mod.file)]] += s;
-  }
-  return {files.begin(), files.end()};
-}
-
-nlohmann::ordered_json generate_request(const Model& m, Rng& rng) {
-  Field top;
-  top.type = {T::kRecord};
-  top.fields = m.schema;
-  auto out = value_of(m, top, rng);
-  // The request's own time is mostly near the base so that comparisons go both ways.
-  if (rng.chance(0.9))
-    out["time"] = format_time(kBaseTime + static_cast<int64_t>(rng.below(3)) * 86400, 0);
-  out["request_id"] = "req-" + std::to_string(rng.below(1000));
-  return out;
-}
-
-std::string generate_bad_request(const Model& m, Rng& rng, std::string& path) {
-  auto doc = generate_request(m, rng);
-  size_t kind = rng.below(10);
-  if (kind == 0) {
-    static const std::vector<std::string> texts = {
-        "", "[]", "null", "{", "{\"request_id\": }", "\"x\"", "42", "{\"a\":1,}"};
-    path = "$";
-    return rng.pick(texts);
-  }
-  // A present attribute (its records present too) to spoil.
-  struct Spot {
-    nlohmann::ordered_json* parent;
-    const Attr* attr;
-    std::string key;
-  };
-  std::vector<Spot> spots;
-  for (const auto& a : m.attrs) {
-    nlohmann::ordered_json* cur = &doc;
-    std::string rest = a.path;
-    bool ok = true;
-    while (rest.find('.') != std::string::npos) {
-      std::string head = rest.substr(0, rest.find('.'));
-      rest = rest.substr(rest.find('.') + 1);
-      if (!cur->contains(head) || !(*cur)[head].is_object()) {
-        ok = false;
-        break;
-      }
-      cur = &(*cur)[head];
-    }
-    if (ok) spots.push_back({cur, &a, rest});
-  }
-  const Spot& s = rng.pick(spots);
-  nlohmann::ordered_json& parent = *s.parent;
-  path = "$." + s.attr->path;
-  std::string parent_path = path.substr(0, path.size() - s.key.size() - 1);
-  bool here = parent.contains(s.key) && !parent[s.key].is_null();
-  switch (kind) {
-    case 1:
-      parent["unknown_fact"] = 1;
-      path = parent_path + ".unknown_fact";
-      break;
-    case 2:
-      if (s.attr->optional) return generate_bad_request(m, rng, path);
-      if (rng.chance(0.5))
-        parent.erase(s.key);
-      else
-        parent[s.key] = nullptr;
-      break;
-    case 3: {
-      // A JSON value of the wrong kind.
-      switch (s.attr->type.t) {
-        case T::kBool:
-          parent[s.key] = "true";
-          break;
-        case T::kInt:
-          parent[s.key] =
-              rng.chance(0.5) ? nlohmann::ordered_json(1.5) : nlohmann::ordered_json("5");
-          break;
-        case T::kStr:
-          parent[s.key] = 5;
-          break;
-        case T::kEnum:
-          parent[s.key] = true;
-          break;
-        case T::kTime:
-          parent[s.key] = 1795687200;
-          break;
-        case T::kDur:
-          parent[s.key] =
-              rng.chance(0.5) ? nlohmann::ordered_json(2.5) : nlohmann::ordered_json(false);
-          break;
-        case T::kSet:
-          if (rng.chance(0.5)) {
-            parent[s.key] = nlohmann::ordered_json::array({"alpha", 1});
-            path += "[1]";
-          } else {
-            parent[s.key] = "alpha";
-          }
-          break;
-        case T::kRecord:
-          parent[s.key] = nlohmann::ordered_json::array();
-          break;
-      }
-      break;
-    }
-    case 4:
-    case 5:
-    case 6: {
-      static const std::vector<std::string> times = {"2026-02-30",
-                                                     "2026-02-29",
-                                                     "2025-04-31",
-                                                     "2026-13-01",
-                                                     "2026-00-10",
-                                                     "2026-11-26T24:00:00Z",
-                                                     "2026-11-26T10:60:00Z",
-                                                     "2026-11-26T10:15:00",
-                                                     "2026-11-26T10:15:00+24:00",
-                                                     "2026-11-26T10:15:00+02:60",
-                                                     "2026-11-26T10:15:00.Z",
-                                                     "26-11-2026",
-                                                     "2026-1-1",
-                                                     "2026-11-26T10:15Z",
-                                                     "2026-11-26x",
-                                                     "2026-11-26T10:15:00+0200"};
-      static const std::vector<std::string> durations = {"5x",
-                                                         "-5d",
-                                                         "d",
-                                                         "99999999999999999999d",
-                                                         "999999999999999999w",
-                                                         "15250284452472w",
-                                                         "106751991167301d",
-                                                         "2562047788015216h",
-                                                         "153722867280912931m",
-                                                         "5 d",
-                                                         "+5d",
-                                                         "5.5d",
-                                                         ""};
-      if (s.attr->type.t == T::kTime)
-        parent[s.key] = rng.pick(times);
-      else if (s.attr->type.t == T::kDur)
-        parent[s.key] = rng.pick(durations);
-      else if (s.attr->type.t == T::kEnum)
-        parent[s.key] = "not_a_value";
-      else if (s.attr->type.t == T::kInt)
-        parent[s.key] = nlohmann::ordered_json(9223372036854775808ull);
-      else
-        return generate_bad_request(m, rng, path);
-      break;
-    }
-    default:
-      if (!here || s.attr->type.t != T::kRecord) return generate_bad_request(m, rng, path);
-      parent[s.key]["unknown_fact"] = true;
-      path += ".unknown_fact";
-      break;
-  }
-  return doc.dump();
 }
 
 }  // namespace ethos::differential

@@ -152,5 +152,17 @@ TEST_CASE("ethos verify exits 1 and names the first broken decision") {
   CHECK(json.exit_code == 1);
   auto j = nlohmann::json::parse(json.out);
   CHECK(j["ok"] == false);
-  CHECK(j["break"]["decision_id"] == r.ids[8]);
+  CHECK(j["first_break"]["decision_id"] == r.ids[8]);
+}
+
+TEST_CASE("ethos verify --json names an intact chain's first_break null, as GET /v1/log/verify does") {
+  RecordedLog r;
+  make_log(r);
+  auto json = run_ethos({"verify", "--json", r.path});
+  CHECK(json.exit_code == 0);
+  auto j = nlohmann::json::parse(json.out);
+  CHECK(j["ok"] == true);
+  REQUIRE(j.contains("first_break"));
+  CHECK(j["first_break"].is_null());
+  CHECK_FALSE(j.contains("break"));
 }

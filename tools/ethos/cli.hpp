@@ -22,10 +22,17 @@ Bundle load_and_report(const std::vector<std::string>& paths, const CheckOptions
 // Parses `--param module.name=value` strings.
 bool parse_params(const std::vector<std::string>& in, CheckOptions& out);
 
+// Adds `--max-depth N`: how deeply policy text and requests may nest
+// (ethos/base/limits.hpp), 1 to kMaxMaxDepth.
+void add_max_depth_option(CLI::App* cmd, uint32_t& max_depth);
+
 // Reads a file, or standard input for "-".
 bool read_input(const std::string& path, std::string& out);
 
-// Splits text holding one JSON object, a JSON array of objects, or JSON lines.
+// Splits text holding one JSON object, a JSON array of objects, or JSON lines
+// (NDJSON, one request per line) into the requests' texts. A value that is
+// not an object is passed on for the binder to refuse; an empty input or an
+// empty list sets `error`. A leading UTF-8 byte order mark is skipped.
 std::vector<std::string> split_requests(const std::string& text, std::string& error);
 
 bool stdout_is_tty();
@@ -44,6 +51,6 @@ struct CommandRegistration {
 };
 void add_registered_commands(CLI::App& app);
 #define ETHOS_COMMAND(fn, order) \
-  static const ::ethos::cli::CommandRegistration ethos_command_##fn{order, &fn}
+  static const ::ethos::cli::CommandRegistration ethos_command_##fn { order, &fn }
 
 }  // namespace ethos::cli

@@ -9,9 +9,9 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
-#include "cli.hpp"
 #include <ethos/eval/evaluator.hpp>
 #include <ethos/eval/request.hpp>
+#include "cli.hpp"
 #include "synthetic.hpp"
 
 namespace ethos::cli {
@@ -92,6 +92,7 @@ double json_throughput(const Bundle& b, const std::vector<std::string>& requests
 
 void run(const Opts& o) {
   std::vector<std::string> requests;
+  std::vector<std::string> labels;  // `file` or `file[k]`, for an error
   Bundle b;
   double compile_ms = 0;
   if (o.synthetic > 0) {
@@ -122,7 +123,15 @@ void run(const Opts& o) {
         std::cerr << in << ": cannot read\n";
         throw kBadRequest;
       }
-      for (auto& r : split_requests(text, err)) requests.push_back(std::move(r));
+      auto found = split_requests(text, err);
+      if (!err.empty()) {
+        std::cerr << in << ": $: " << err << "\n";
+        throw kBadRequest;
+      }
+      for (size_t k = 0; k < found.size(); ++k) {
+        labels.push_back(found.size() > 1 ? in + "[" + std::to_string(k) + "]" : in);
+        requests.push_back(std::move(found[k]));
+      }
     }
   }
   if (requests.empty()) {
@@ -141,7 +150,8 @@ void run(const Opts& o) {
   for (size_t i = 0; i < requests.size(); ++i) {
     BindError err;
     if (!binder.bind(requests[i], bound[i], err)) {
-      std::cerr << "request " << i << ": " << err.path << ": " << err.message << "\n";
+      std::cerr << (i < labels.size() ? labels[i] : "request " + std::to_string(i)) << ": "
+                << err.path << ": " << err.message << "\n";
       throw kBadRequest;
     }
   }
@@ -250,7 +260,8 @@ void add_bench(CLI::App& app) {
   auto* cmd =
       app.add_subcommand("bench", "Measure compile time, decisions/s and latency percentiles");
   cmd->add_option("--policies", opts->policies, "Policy directory (default: policies)");
-  cmd->add_option("requests", opts->inputs, "Request files (JSON object, array or JSON lines)");
+  cmd->add_option("requests", opts->inputs,
+                  "Request files (JSON object, array or JSON lines), or - for stdin");
   cmd->add_option("-n,--iterations", opts->iterations,
                   "Decisions to time in each phase (default 200000)");
   cmd->add_option("--synthetic", opts->synthetic,

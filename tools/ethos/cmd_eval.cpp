@@ -1,11 +1,11 @@
 #include <iostream>
 
-#include "cli.hpp"
-#include <ethos/eval/evaluator.hpp>
 #include <ethos/base/hash.hpp>
-#include "log_cli.hpp"
+#include <ethos/eval/evaluator.hpp>
 #include <ethos/eval/remedies.hpp>
 #include <ethos/eval/request.hpp>
+#include "cli.hpp"
+#include "log_cli.hpp"
 
 namespace ethos::cli {
 
@@ -14,6 +14,7 @@ void add_eval(CLI::App& app) {
     std::string policies = "policies";
     std::vector<std::string> inputs;
     std::vector<std::string> params;
+    uint32_t max_depth = kDefaultMaxDepth;
     bool json = false;
     bool exit_code = false;
     bool no_trace = false;
@@ -27,6 +28,7 @@ void add_eval(CLI::App& app) {
                   "Request files (JSON object, array or JSON lines), or - for stdin")
       ->required();
   cmd->add_option("--param", opts->params, "Override a param: module.name=value");
+  add_max_depth_option(cmd, opts->max_depth);
   cmd->add_flag("--json", opts->json, "Decisions as JSON (one object; JSON lines for several)");
   cmd->add_flag("--exit-code", opts->exit_code,
                 "Exit 0 permit, 2 deny, 3 escalate (the strictest decision)");
@@ -43,6 +45,7 @@ void add_eval(CLI::App& app) {
       "could not be recorded (it is then not printed).");
   cmd->callback([opts] {
     CheckOptions options;
+    options.max_depth = opts->max_depth;
     if (!parse_params(opts->params, options)) throw kUsage;
     Bundle b = load_and_report({opts->policies}, options);
     if (!b.policy) throw kPolicyError;

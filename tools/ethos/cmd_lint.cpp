@@ -1,8 +1,8 @@
 // `ethos lint`: findings a committee must see, each with a witness or a proof.
 #include <iostream>
 
-#include "cli.hpp"
 #include <ethos/authoring/lint.hpp>
+#include "cli.hpp"
 
 namespace ethos::cli {
 
@@ -10,6 +10,7 @@ void add_lint(CLI::App& app) {
   struct Opts {
     std::vector<std::string> paths;
     std::vector<std::string> params;
+    uint32_t max_depth = kDefaultMaxDepth;
     bool json = false;
   };
   auto opts = std::make_shared<Opts>();
@@ -18,6 +19,7 @@ void add_lint(CLI::App& app) {
                                  "redundant, dead exceptions, unused names");
   cmd->add_option("paths", opts->paths, "Policy files or directories")->required();
   cmd->add_option("--param", opts->params, "Override a param: module.name=value");
+  add_max_depth_option(cmd, opts->max_depth);
   cmd->add_flag("--json", opts->json, "Findings as JSON, each with its full witness request");
   cmd->footer(
       "Example:\n  ethos lint policies/\n"
@@ -26,6 +28,7 @@ void add_lint(CLI::App& app) {
       "64 bad command line.");
   cmd->callback([opts] {
     CheckOptions options;
+    options.max_depth = opts->max_depth;
     if (!parse_params(opts->params, options)) throw kUsage;
     Diagnostics diags;
     Bundle b = load_bundle(opts->paths, diags, options);

@@ -2,11 +2,11 @@
 
 #include <iostream>
 
-#include "cli.hpp"
-#include <ethos/service/http_service.hpp>
 #include <ethos/log/privacy.hpp>
+#include <ethos/service/http_service.hpp>
 #include <ethos/service/service.hpp>
 #include <ethos/service/tokens.hpp>
+#include "cli.hpp"
 
 namespace ethos::cli {
 
@@ -38,6 +38,7 @@ void add_serve(CLI::App& app) {
   struct Opts {
     std::string policies = "policies";
     std::vector<std::string> params;
+    uint32_t max_depth = kDefaultMaxDepth;
     std::string log;
     std::string key_file;
     bool insecure_dev_key = false;
@@ -51,6 +52,7 @@ void add_serve(CLI::App& app) {
       app.add_subcommand("serve", "Serve decisions over HTTP to apps and auditors (docs/api.md)");
   cmd->add_option("--policies", opts->policies, "Policy directory (default: policies)");
   cmd->add_option("--param", opts->params, "Override a param: module.name=value");
+  add_max_depth_option(cmd, opts->max_depth);
   cmd->add_option("--log", opts->log, "The decision log (SQLite; created if absent)")->required();
   cmd->add_option("--log-key-file", opts->key_file,
                   "The key that pseudonymises the log (default: $ETHOS_LOG_KEY)");
@@ -124,6 +126,7 @@ void add_serve(CLI::App& app) {
     }
     ServiceOptions so;
     so.policy_paths = {opts->policies};
+    so.check.max_depth = opts->max_depth;
     if (!parse_params(opts->params, so.check)) throw kUsage;
     if (opts->trace == "full")
       so.trace = TraceMode::kFull;

@@ -37,8 +37,10 @@ void add_verify(CLI::App& app) {
     if (opts->json) {
       nlohmann::json j = {
           {"ok", r.ok()}, {"decisions", r.decisions}, {"bundles", r.bundles}, {"head", r.head}};
+      // The same document as GET /v1/log/verify: `first_break` is null when the chain holds.
+      j["first_break"] = nullptr;
       if (r.first_break)
-        j["break"] = {{"kind", chain_break_name(r.first_break->kind)},
+        j["first_break"] = {{"kind", chain_break_name(r.first_break->kind)},
                       {"seq", r.first_break->seq},
                       {"decision_id", r.first_break->decision_id},
                       {"message", r.first_break->message}};

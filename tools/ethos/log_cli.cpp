@@ -78,12 +78,5 @@ void ProgressBar::update(uint64_t done, uint64_t total) {
   drawn_ = true;
 }
 
-std::string format_millis(int64_t ms) {
-  int64_t s = ms >= 0 ? ms / 1000 : (ms - 999) / 1000;
-  std::string t = format_timestamp(s);
-  char frac[8];
-  std::snprintf(frac, sizeof frac, ".%03d", static_cast<int>(ms - s * 1000));
-  return t.substr(0, t.size() - 1) + frac + "Z";
-}
 
 }  // namespace ethos::cli

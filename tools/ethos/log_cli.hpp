@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 
+#include <ethos/base/time.hpp>
 #include <ethos/log/decision_log.hpp>
 
 namespace ethos::cli {
@@ -41,7 +42,5 @@ class ProgressBar {
   int last_permille_ = -1;
 };
 
-// "2026-11-26T10:15:00.123Z" for unix milliseconds.
-std::string format_millis(int64_t ms);
 
 }  // namespace ethos::cli
