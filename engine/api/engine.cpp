@@ -39,8 +39,9 @@ Scratch& scratch_for(const std::shared_ptr<const Policy>& policy) {
 
 Reason reason_of(const Policy& p, uint32_t rule, RuleStatus status, const ethos::Decision& d) {
   const Rule& r = p.rules[rule];
-  Reason out{r.id,      r.effect,   status == RuleStatus::kUnknown, r.because, {},
-             r.concern, r.severity, r.confidence,         std::nullopt};
+  Reason out{r.id,       r.effect,     status == RuleStatus::kUnknown,
+             r.because,  {},           r.concern,
+             r.severity, r.confidence, std::nullopt};
   bool declared = false;
   std::vector<SourceCitation> sources;
   for (const auto& c : r.citations) declared = declared || c.source >= 0;
@@ -68,7 +69,8 @@ Decision typed(const Policy& p, const ethos::Decision& d, const std::string& bun
   for (uint32_t r : d.advice) out.advice.push_back(reason_of(p, r, RuleStatus::kFired, d));
   for (uint32_t slot : d.missing) out.missing_facts.push_back(p.schema.attributes[slot].path);
   for (auto [r, by] : d.overridden) out.overridden.push_back({p.rules[r].id, p.rules[by].id});
-  if (d.default_module >= 0) out.default_module = p.modules[static_cast<size_t>(d.default_module)].name;
+  if (d.default_module >= 0)
+    out.default_module = p.modules[static_cast<size_t>(d.default_module)].name;
   if (trace == TraceMode::kFull) {
     for (uint32_t r = 0; r < p.rules.size(); ++r) out.trace.push_back({p.rules[r].id, d.trace[r]});
   } else if (trace == TraceMode::kCompact) {
@@ -197,7 +199,8 @@ std::string to_json(const Decision& d) {
   for (const auto& a : d.advice) j["advice"].push_back(reason_json(a));
   j["missing_facts"] = d.missing_facts;
   j["overridden"] = nlohmann::json::array();
-  for (const auto& o : d.overridden) j["overridden"].push_back({{"rule", o.rule}, {"by", o.overridden_by}});
+  for (const auto& o : d.overridden)
+    j["overridden"].push_back({{"rule", o.rule}, {"by", o.overridden_by}});
   if (!d.default_module.empty()) j["default"] = d.default_module;
   if (!d.trace.empty()) {
     j["trace"] = nlohmann::json::object();
@@ -215,8 +218,8 @@ struct RequestBuilder::Impl {
     size_t start = 0;
     while (true) {
       size_t dot = path.find('.', start);
-      std::string key(path.substr(start, dot == std::string_view::npos ? path.size() - start
-                                                                        : dot - start));
+      std::string key(
+          path.substr(start, dot == std::string_view::npos ? path.size() - start : dot - start));
       if (!node->is_object()) *node = nlohmann::json::object();
       node = &(*node)[key];
       if (dot == std::string_view::npos) return *node;
@@ -245,7 +248,8 @@ RequestBuilder& RequestBuilder::set(std::string_view path, std::string_view valu
   impl_->at(path) = std::string(value);
   return *this;
 }
-RequestBuilder& RequestBuilder::set(std::string_view path, const std::vector<std::string>& members) {
+RequestBuilder& RequestBuilder::set(std::string_view path,
+                                    const std::vector<std::string>& members) {
   impl_->at(path) = members;
   return *this;
 }

@@ -36,8 +36,8 @@ namespace ethos::api {
 
 // A declared source a reason cites, in force where and when the request was made.
 struct SourceCitation {
-  std::string id;       // "il_wopr"
-  std::string section;  // "20(b)", or empty for the whole source
+  std::string id;            // "il_wopr"
+  std::string section;       // "20(b)", or empty for the whole source
   std::string jurisdiction;  // "US-IL"
   std::string from, until;   // in force from / until, as declared (empty: open)
   std::string confidence;
@@ -58,9 +58,9 @@ struct Reason {
 };
 
 struct Obligation {
-  std::string id;    // "clinician_review"
-  std::string text;  // what the app must do
-  std::string rule;  // the rule that requires it
+  std::string id;        // "clinician_review"
+  std::string text;      // what the app must do
+  std::string rule;      // the rule that requires it
   bool unknown = false;  // that rule could not be ruled out (a fact it needs is missing)
 };
 
@@ -82,7 +82,7 @@ struct Decision {
   std::string bundle_hash;
   std::vector<Reason> reasons;
   std::vector<Obligation> obligations;
-  std::vector<Reason> advice;  // advise rules that fired
+  std::vector<Reason> advice;              // advise rules that fired
   std::vector<std::string> missing_facts;  // attribute paths that could change the outcome
   std::vector<Override> overridden;
   std::vector<TraceEntry> trace;  // per the TraceMode asked for

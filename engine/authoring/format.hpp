@@ -24,8 +24,8 @@
 #include <cstddef>
 #include <string>
 
-#include <ethos/syntax/ast.hpp>
 #include <ethos/base/source.hpp>
+#include <ethos/syntax/ast.hpp>
 
 namespace ethos {
 

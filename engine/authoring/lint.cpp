@@ -6,8 +6,8 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
-#include <ethos/eval/evaluator.hpp>
 #include <ethos/authoring/lint_solver.hpp>
+#include <ethos/eval/evaluator.hpp>
 #include <ethos/eval/request.hpp>
 
 namespace ethos {

@@ -31,8 +31,8 @@
 #include <string>
 #include <vector>
 
-#include <ethos/compile/bundle.hpp>
 #include <ethos/base/source.hpp>
+#include <ethos/compile/bundle.hpp>
 
 namespace ethos {
 

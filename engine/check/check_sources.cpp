@@ -30,7 +30,8 @@ void Checker::collect_source(const ast::Source& as) {
   s.id = as.name.text;
   s.title = as.title.text;
   s.span = as.name.span;
-  if (s.title.empty()) diags_.error(as.title.span, "the title of source " + quoted(s.id) + " is empty");
+  if (s.title.empty())
+    diags_.error(as.title.span, "the title of source " + quoted(s.id) + " is empty");
   for (const auto& d : as.duplicate_clauses)
     diags_.error(d.span, "this clause is written twice in source " + quoted(s.id));
   if (as.kind) {
@@ -72,8 +73,8 @@ void Checker::collect_source(const ast::Source& as) {
   if (s.from != INT64_MIN && s.until != INT64_MAX && s.until <= s.from)
     diags_.error(as.until->span, "source " + quoted(s.id) + " ends before it starts");
   if (auto it = p_->source_by_id.find(s.id); it != p_->source_by_id.end()) {
-    Diagnostic diag{Severity::kError, as.name.span, "source " + quoted(s.id) + " is declared twice",
-                    "", {}};
+    Diagnostic diag{
+        Severity::kError, as.name.span, "source " + quoted(s.id) + " is declared twice", "", {}};
     diag.notes.push_back({p_->sources[it->second].span, "first declared here"});
     diags_.add(std::move(diag));
     return;
@@ -84,9 +85,8 @@ void Checker::collect_source(const ast::Source& as) {
 }
 
 void Checker::bind_jurisdiction_slots() {
-  bool scoped = std::any_of(p_->sources.begin(), p_->sources.end(), [](const Source& s) {
-    return s.scope != Source::Scope::kGlobal;
-  });
+  bool scoped = std::any_of(p_->sources.begin(), p_->sources.end(),
+                            [](const Source& s) { return s.scope != Source::Scope::kGlobal; });
   if (!scoped) return;
   auto slot = [&](const char* path, ValueType t) -> int32_t {
     auto it = p_->schema.by_path.find(path);
@@ -146,8 +146,8 @@ Checker::Reach Checker::reach_of(uint32_t module, uint32_t condition) const {
 
 bool Checker::covers(const Source& s, const Reach& reach) {
   auto only = [](const std::optional<std::set<std::string>>& set, const std::string& v) {
-    return set && !set->empty() && std::all_of(set->begin(), set->end(),
-                                               [&](const std::string& x) { return x == v; });
+    return set && !set->empty() &&
+           std::all_of(set->begin(), set->end(), [&](const std::string& x) { return x == v; });
   };
   switch (s.scope) {
     case Source::Scope::kGlobal:
@@ -255,8 +255,7 @@ uint32_t Checker::cite_sources(const ast::Rule& ar, Rule& r, uint32_t condition)
 void Checker::report_unused_sources() {
   for (size_t i = 0; i < p_->sources.size(); ++i)
     if (!source_used_[i])
-      diags_.warning(p_->sources[i].span,
-                     "source " + quoted(p_->sources[i].id) + " is never cited",
+      diags_.warning(p_->sources[i].span, "source " + quoted(p_->sources[i].id) + " is never cited",
                      "remove it, or cite it in a rule");
 }
 

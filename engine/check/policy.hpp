@@ -170,10 +170,10 @@ struct Source {
   std::string kind;          // statute, regulation, code, guidance, case
   std::string jurisdiction;  // as written: "global", "US", "US-IL", "EU", "DE"
   Scope scope = Scope::kGlobal;
-  std::string country;  // kCountry, kState
-  std::string state;    // kState
-  int64_t from = INT64_MIN;   // in force from (seconds since the epoch, inclusive)
-  int64_t until = INT64_MAX;  // in force until (exclusive)
+  std::string country;                // kCountry, kState
+  std::string state;                  // kState
+  int64_t from = INT64_MIN;           // in force from (seconds since the epoch, inclusive)
+  int64_t until = INT64_MAX;          // in force until (exclusive)
   std::string from_text, until_text;  // as written, for decisions and docs
   std::string url;
   std::string confidence = "verified";
@@ -199,9 +199,9 @@ struct Rule {
   Effect effect = Effect::kPermit;
   int32_t obligation = -1;
   std::string because;
-  std::vector<std::string> cites;       // every citation's text, as written
-  std::vector<Citation> citations;       // the same, resolved
-  bool scoped_cites = false;             // some citation names a scoped or dated source
+  std::vector<std::string> cites;   // every citation's text, as written
+  std::vector<Citation> citations;  // the same, resolved
+  bool scoped_cites = false;        // some citation names a scoped or dated source
   std::string concern;
   std::string severity;
   std::string confidence = "verified";

@@ -9,10 +9,10 @@
 #include <utility>
 #include <vector>
 
-#include <ethos/syntax/ast.hpp>
+#include <ethos/base/source.hpp>
 #include <ethos/check/check.hpp>
 #include <ethos/check/policy.hpp>
-#include <ethos/base/source.hpp>
+#include <ethos/syntax/ast.hpp>
 
 namespace ethos {
 

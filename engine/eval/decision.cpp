@@ -4,8 +4,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include <ethos/check/policy.hpp>
 #include <ethos/base/time.hpp>
+#include <ethos/check/policy.hpp>
 
 namespace ethos {
 

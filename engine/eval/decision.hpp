@@ -70,12 +70,12 @@ class DecisionWriter {
 
  private:
   const Policy& policy_;
-  std::vector<std::string> reason_head_;      // {"rule":"id","effect":"e","status":"
+  std::vector<std::string> reason_head_;  // {"rule":"id","effect":"e","status":"
   void write_citations(const Rule& r, const Decision& d, std::string& out) const;
-  std::vector<std::string> reason_tail_;      // ","because":...} (without cite, if below)
-  std::vector<std::string> reason_rest_;      // by rule: ,"concern":...} when cites are per decision
-  std::vector<std::string> rule_id_;          // "id"
-  std::vector<std::string> trace_entry_;      // by rule * kStatuses + status: ,"id":"status"
+  std::vector<std::string> reason_tail_;  // ","because":...} (without cite, if below)
+  std::vector<std::string> reason_rest_;  // by rule: ,"concern":...} when cites are per decision
+  std::vector<std::string> rule_id_;      // "id"
+  std::vector<std::string> trace_entry_;  // by rule * kStatuses + status: ,"id":"status"
   std::vector<std::string> obligation_head_;  // {"id":"o","text":"t","rule":
   std::vector<std::string> attribute_;        // "path"
   std::vector<std::string> module_default_;

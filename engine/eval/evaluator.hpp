@@ -6,8 +6,8 @@
 
 #include <memory>
 
-#include <ethos/eval/decision.hpp>
 #include <ethos/check/policy.hpp>
+#include <ethos/eval/decision.hpp>
 #include <ethos/eval/request.hpp>
 
 namespace ethos {

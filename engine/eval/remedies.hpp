@@ -32,8 +32,8 @@
 #include <string_view>
 #include <vector>
 
-#include <ethos/eval/decision.hpp>
 #include <ethos/check/policy.hpp>
+#include <ethos/eval/decision.hpp>
 
 namespace ethos {
 

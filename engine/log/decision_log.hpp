@@ -26,10 +26,10 @@
 
 #include <ethos/compile/bundle.hpp>
 #include <ethos/eval/decision.hpp>
+#include <ethos/eval/request.hpp>
 #include <ethos/log/log_entry.hpp>
 #include <ethos/log/log_migrations.hpp>
 #include <ethos/log/privacy.hpp>
-#include <ethos/eval/request.hpp>
 #include <ethos/log/sqlite.hpp>
 
 namespace ethos {

@@ -7,8 +7,8 @@
 #include <string>
 #include <string_view>
 
-#include <ethos/eval/decision.hpp>
 #include <ethos/check/policy.hpp>
+#include <ethos/eval/decision.hpp>
 
 namespace ethos {
 

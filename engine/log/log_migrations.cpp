@@ -1,6 +1,5 @@
 #include <ethos/log/log_migrations.hpp>
 
-
 namespace ethos::log_schema {
 
 namespace {

@@ -6,9 +6,9 @@
 #include <sstream>
 #include <stdexcept>
 
+#include <ethos/base/hash.hpp>
 #include <ethos/check/policy.hpp>
 #include <ethos/eval/decision.hpp>  // append_json_string
-#include <ethos/base/hash.hpp>
 
 namespace ethos {
 

@@ -8,8 +8,8 @@
 #include <thread>
 #include <unordered_map>
 
-#include <ethos/check/policy.hpp>
 #include <ethos/base/time.hpp>
+#include <ethos/check/policy.hpp>
 #include <ethos/eval/evaluator.hpp>
 #include <ethos/eval/request.hpp>
 #include <ethos/log/stored_request.hpp>

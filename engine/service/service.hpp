@@ -36,9 +36,9 @@
 
 #include <ethos/compile/bundle.hpp>
 #include <ethos/eval/decision.hpp>
-#include <ethos/log/decision_log.hpp>
 #include <ethos/eval/evaluator.hpp>
 #include <ethos/eval/request.hpp>
+#include <ethos/log/decision_log.hpp>
 #include <ethos/service/service_error.hpp>
 #include <ethos/service/service_metrics.hpp>
 

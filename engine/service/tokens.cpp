@@ -12,9 +12,9 @@
 #include <sstream>
 #include <stdexcept>
 
-#include <ethos/check/policy.hpp>
-#include <ethos/base/time.hpp>
 #include <ethos/base/hash.hpp>
+#include <ethos/base/time.hpp>
+#include <ethos/check/policy.hpp>
 
 namespace ethos {
 

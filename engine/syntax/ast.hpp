@@ -189,7 +189,16 @@ struct Test {
   std::vector<Expectation> expectations;
 };
 
-enum class DeclKind : uint8_t { kSchema, kModule, kParam, kDefine, kObligation, kRule, kTest, kSource };
+enum class DeclKind : uint8_t {
+  kSchema,
+  kModule,
+  kParam,
+  kDefine,
+  kObligation,
+  kRule,
+  kTest,
+  kSource
+};
 
 // One top-level declaration. Exactly the member named by `kind` is set.
 struct Declaration {

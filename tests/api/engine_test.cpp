@@ -1,12 +1,12 @@
 // The embedding API (engine/api/engine.hpp): typed decisions, errors with
 // their place, thread safety, recording and replay.
+#include <unistd.h>
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <thread>
-#include <unistd.h>
 
 #include <ethos/api/engine.hpp>
 #include <ethos/eval/evaluator.hpp>
@@ -67,7 +67,8 @@ nlohmann::json engine_json(const Engine& engine, const std::string& request,
 }  // namespace
 
 TEST_CASE("the typed decision of a shipped example names its outcome, reasons and obligations") {
-  auto d = shipped().evaluate(read(source_dir() / "policies/examples/02-consumer-chatbot-identifiable-notes.json"));
+  auto d = shipped().evaluate(
+      read(source_dir() / "policies/examples/02-consumer-chatbot-identifiable-notes.json"));
   CHECK(d.outcome == ethos::Outcome::kDeny);
   CHECK(d.request_id == "r-2026-000102");
   REQUIRE_FALSE(d.reasons.empty());
@@ -108,8 +109,10 @@ TEST_CASE("a request that does not fit the schema throws RequestError with its J
 
 TEST_CASE("a policy that does not compile throws PolicyError with the rendered diagnostics") {
   try {
-    (void)Engine::load_texts({{"schema.ethos", ethos::testing::kTestSchema},
-                              {"p.ethos", "module m \"m\"\nrule a: forbid when patient.agee > 3 because \"x\" cite \"y\"\n"}});
+    (void)Engine::load_texts(
+        {{"schema.ethos", ethos::testing::kTestSchema},
+         {"p.ethos",
+          "module m \"m\"\nrule a: forbid when patient.agee > 3 because \"x\" cite \"y\"\n"}});
     FAIL("no PolicyError");
   } catch (const ethos::api::PolicyError& e) {
     CHECK(std::string(e.what()).find("p.ethos:2:") != std::string::npos);

@@ -46,8 +46,7 @@ std::vector<std::string> direction_breaches(const fs::path& engine) {
         if (!std::regex_search(line, m, include)) continue;
         const std::string target = m[1].str();
         auto it = kRank.find(target);
-        const bool ok = it != kRank.end() &&
-                        (target == stage || it->second < own->second);
+        const bool ok = it != kRank.end() && (target == stage || it->second < own->second);
         if (!ok)
           out.push_back(fs::relative(file.path(), engine.parent_path()).string() + ":" +
                         std::to_string(n) + " includes <ethos/" + target + "/...> (" + target +
@@ -77,9 +76,12 @@ TEST_CASE("no engine stage includes a header of a stage above or beside it") {
 }
 
 TEST_CASE("the direction check names a lower stage that includes a higher one") {
-  const fs::path root = fs::temp_directory_path() / ("ethos-direction-" + std::to_string(::getpid()));
-  write(root / "engine/eval/x.cpp", "#include <ethos/base/time.hpp>\n#include <ethos/log/sqlite.hpp>\n");
-  write(root / "engine/log/y.cpp", "#include <ethos/eval/decision.hpp>\n#include <ethos/authoring/lint.hpp>\n");
+  const fs::path root =
+      fs::temp_directory_path() / ("ethos-direction-" + std::to_string(::getpid()));
+  write(root / "engine/eval/x.cpp",
+        "#include <ethos/base/time.hpp>\n#include <ethos/log/sqlite.hpp>\n");
+  write(root / "engine/log/y.cpp",
+        "#include <ethos/eval/decision.hpp>\n#include <ethos/authoring/lint.hpp>\n");
   auto breaches = direction_breaches(root / "engine");
   fs::remove_all(root);
   std::sort(breaches.begin(), breaches.end());
@@ -90,7 +92,8 @@ TEST_CASE("the direction check names a lower stage that includes a higher one") 
 }
 
 TEST_CASE("the direction check refuses a folder that is not a stage") {
-  const fs::path root = fs::temp_directory_path() / ("ethos-direction-x-" + std::to_string(::getpid()));
+  const fs::path root =
+      fs::temp_directory_path() / ("ethos-direction-x-" + std::to_string(::getpid()));
   write(root / "engine/misc/z.cpp", "\n");
   auto breaches = direction_breaches(root / "engine");
   fs::remove_all(root);

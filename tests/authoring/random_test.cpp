@@ -4,8 +4,8 @@
 #include <catch2/catch.hpp>
 
 #include <ethos/authoring/format.hpp>
-#include "generator.hpp"
 #include <ethos/authoring/lint.hpp>
+#include "generator.hpp"
 #include "plan.hpp"
 #include "support.hpp"
 

@@ -31,7 +31,8 @@ source eu_gdpr "GDPR"
 )E";
 
 Engine engine_with(const std::string& rules) {
-  return Engine::load_texts({{"schema.ethos", kTestSchema}, {"p.ethos", std::string(kSources) + rules}});
+  return Engine::load_texts(
+      {{"schema.ethos", kTestSchema}, {"p.ethos", std::string(kSources) + rules}});
 }
 
 // A module limited to Illinois whose rule rests on the Illinois act alone,
@@ -85,8 +86,8 @@ rule keeps_gdpr:
   cite eu_gdpr § "Art. 9", "a global guideline"
 )E");
   INFO(out);
-  CHECK(out.find("policy.ethos:18:6: error: rule `global.r` can fire outside US-IL, where `il_act` applies") !=
-        std::string::npos);
+  CHECK(out.find("policy.ethos:18:6: error: rule `global.r` can fire outside US-IL, where `il_act` "
+                 "applies") != std::string::npos);
   CHECK(out.find("error", out.find("error") + 1) == std::string::npos);  // the only one
 }
 
@@ -109,30 +110,34 @@ rule keeps_others:
 
 TEST_CASE("a rule drawn from a dated statute does not fire before the statute's date") {
   auto e = engine_with(kRules);
-  auto before = e.evaluate(request(R"({"time": "2025-07-31T23:59:59Z", "risk": {"self_harm": true}})"));
+  auto before =
+      e.evaluate(request(R"({"time": "2025-07-31T23:59:59Z", "risk": {"self_harm": true}})"));
   auto on = e.evaluate(request(R"({"time": "2025-08-01T00:00:00Z", "risk": {"self_harm": true}})"));
   CHECK(cites_of(before, "us_il.no_ai_therapy") == std::vector<std::string>{"<rule did not fire>"});
   CHECK(cites_of(on, "us_il.no_ai_therapy") ==
-        std::vector<std::string>{
-            "Illinois Wellness and Oversight for Psychological Resources Act (225 ILCS 155) \u00a7 20(b)"});
+        std::vector<std::string>{"Illinois Wellness and Oversight for Psychological Resources Act "
+                                 "(225 ILCS 155) \u00a7 20(b)"});
   CHECK(on.outcome == ethos::Outcome::kDeny);
 }
 
 TEST_CASE("a decision cites a state statute only in that state and from its date") {
   auto e = engine_with(kRules);
   const std::string apa = "APA Ethics Code \u00a7 4.01";
-  const std::string il = "Illinois Wellness and Oversight for Psychological Resources Act (225 ILCS 155) \u00a7 10";
+  const std::string il =
+      "Illinois Wellness and Oversight for Psychological Resources Act (225 ILCS 155) \u00a7 10";
   const std::string gdpr = "GDPR \u00a7 Art. 9";
   auto in_il = e.evaluate(request(R"({"patient": {"opted_out": true}})"));
   CHECK(cites_of(in_il, "global.records_are_protected") == std::vector<std::string>{apa, il});
-  auto in_ohio = e.evaluate(request(R"({"jurisdiction": {"state": "OH"}, "patient": {"opted_out": true}})"));
+  auto in_ohio =
+      e.evaluate(request(R"({"jurisdiction": {"state": "OH"}, "patient": {"opted_out": true}})"));
   CHECK(cites_of(in_ohio, "global.records_are_protected") == std::vector<std::string>{apa});
-  auto in_il_2024 = e.evaluate(
-      request(R"({"time": "2024-01-01T00:00:00Z", "patient": {"opted_out": true}})"));
+  auto in_il_2024 =
+      e.evaluate(request(R"({"time": "2024-01-01T00:00:00Z", "patient": {"opted_out": true}})"));
   CHECK(cites_of(in_il_2024, "global.records_are_protected") == std::vector<std::string>{apa});
   auto in_germany = e.evaluate(request(
       R"({"jurisdiction": {"country": "DE", "state": null, "eu": true}, "patient": {"opted_out": true}})"));
-  CHECK(cites_of(in_germany, "global.records_are_protected") == std::vector<std::string>{apa, gdpr});
+  CHECK(cites_of(in_germany, "global.records_are_protected") ==
+        std::vector<std::string>{apa, gdpr});
 }
 
 TEST_CASE("each cited declared source in a decision carries its jurisdiction and dates") {
@@ -180,8 +185,8 @@ rule r:
   cite a, b, c
 )E");
   CHECK(out.find("policy.ethos:3:16: error: unknown jurisdiction `Illinois`") != std::string::npos);
-  CHECK(out.find("policy.ethos:5:8: error: expected a date such as `\"2026-01-01\"`, found `2026-13-01`") !=
-        std::string::npos);
+  CHECK(out.find("policy.ethos:5:8: error: expected a date such as `\"2026-01-01\"`, found "
+                 "`2026-13-01`") != std::string::npos);
   CHECK(out.find("policy.ethos:8:9: error: source `c` ends before it starts") != std::string::npos);
 }
 

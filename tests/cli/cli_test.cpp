@@ -44,7 +44,8 @@ TEST_CASE("ethos check exits 1 and prints every error with line:col and carets")
 }
 
 TEST_CASE("ethos check --json prints diagnostics as JSON") {
-  std::string dir = write_policy_dir("module m \"M\"\nrule a: forbid when nope because \"x\" cite \"y\"\n");
+  std::string dir =
+      write_policy_dir("module m \"M\"\nrule a: forbid when nope because \"x\" cite \"y\"\n");
   auto r = run_ethos({"check", "--json", dir});
   CHECK(r.exit_code == 1);
   auto j = nlohmann::json::parse(r.err);
@@ -57,7 +58,8 @@ TEST_CASE("ethos check --json prints diagnostics as JSON") {
 }
 
 TEST_CASE("ethos eval prints the outcome first, then reasons with citations") {
-  auto r = run_ethos({"eval", "--policies", pack(), example("02-consumer-chatbot-identifiable-notes.json")});
+  auto r = run_ethos(
+      {"eval", "--policies", pack(), example("02-consumer-chatbot-identifiable-notes.json")});
   INFO(r.err);
   CHECK(r.exit_code == 0);
   CHECK_THAT(r.out, Contains("DENY  "));
@@ -66,18 +68,25 @@ TEST_CASE("ethos eval prints the outcome first, then reasons with citations") {
 }
 
 TEST_CASE("ethos eval --exit-code maps permit, deny and escalate to 0, 2 and 3") {
-  CHECK(run_ethos({"eval", "--exit-code", "--policies", pack(), example("01-session-summary-enterprise-baa.json")}).exit_code == 0);
-  CHECK(run_ethos({"eval", "--exit-code", "--policies", pack(), example("02-consumer-chatbot-identifiable-notes.json")}).exit_code == 2);
-  CHECK(run_ethos({"eval", "--exit-code", "--policies", pack(), example("04-self-harm-signal-patient-chat.json")}).exit_code == 3);
+  CHECK(run_ethos({"eval", "--exit-code", "--policies", pack(),
+                   example("01-session-summary-enterprise-baa.json")})
+            .exit_code == 0);
+  CHECK(run_ethos({"eval", "--exit-code", "--policies", pack(),
+                   example("02-consumer-chatbot-identifiable-notes.json")})
+            .exit_code == 2);
+  CHECK(run_ethos({"eval", "--exit-code", "--policies", pack(),
+                   example("04-self-harm-signal-patient-chat.json")})
+            .exit_code == 3);
 }
 
 TEST_CASE("ethos eval --json gives the documented decision shape") {
-  auto r = run_ethos({"eval", "--json", "--policies", pack(), example("11-minor-guardian-permission-unknown.json")});
+  auto r = run_ethos({"eval", "--json", "--policies", pack(),
+                      example("11-minor-guardian-permission-unknown.json")});
   INFO(r.err);
   REQUIRE(r.exit_code == 0);
   auto j = nlohmann::json::parse(r.out);
-  for (const char* key : {"decision_id", "request_id", "time", "outcome", "bundle", "reasons", "obligations",
-                          "advice", "overridden", "missing_facts", "trace"})
+  for (const char* key : {"decision_id", "request_id", "time", "outcome", "bundle", "reasons",
+                          "obligations", "advice", "overridden", "missing_facts", "trace"})
     CHECK(j.contains(key));
   CHECK(j["outcome"] == "deny");
   CHECK(j["missing_facts"] == nlohmann::json::array({"consent.guardian_permission"}));
@@ -85,11 +94,13 @@ TEST_CASE("ethos eval --json gives the documented decision shape") {
 }
 
 TEST_CASE("ethos eval reads several requests from a JSON array on stdin") {
-  std::ifstream a(example("01-session-summary-enterprise-baa.json")), b(example("04-self-harm-signal-patient-chat.json"));
+  std::ifstream a(example("01-session-summary-enterprise-baa.json")),
+      b(example("04-self-harm-signal-patient-chat.json"));
   std::stringstream sa, sb;
   sa << a.rdbuf();
   sb << b.rdbuf();
-  auto r = run_ethos({"eval", "--json", "--policies", pack(), "-"}, "[" + sa.str() + "," + sb.str() + "]");
+  auto r = run_ethos({"eval", "--json", "--policies", pack(), "-"},
+                     "[" + sa.str() + "," + sb.str() + "]");
   INFO(r.err);
   CHECK(r.exit_code == 0);
   std::stringstream lines(r.out);

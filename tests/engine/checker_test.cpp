@@ -11,29 +11,37 @@ std::string rule(const std::string& body) { return "module m \"M\"\n" + body + "
 }  // namespace
 
 TEST_CASE("an unknown attribute is an error with a did-you-mean") {
-  auto out = diagnose_policy(rule("rule r: forbid when patient.opted_uot because \"x\" cite \"y\""));
+  auto out =
+      diagnose_policy(rule("rule r: forbid when patient.opted_uot because \"x\" cite \"y\""));
   CHECK_THAT(out, Contains("error: unknown name `patient.opted_uot`"));
   CHECK_THAT(out, Contains("help: did you mean `patient.opted_out`?"));
 }
 
 TEST_CASE("a comparison between different types is an error") {
-  auto out = diagnose_policy(rule("rule r: forbid when patient.age == \"old\" because \"x\" cite \"y\""));
+  auto out =
+      diagnose_policy(rule("rule r: forbid when patient.age == \"old\" because \"x\" cite \"y\""));
   CHECK_THAT(out, Contains("error: cannot compare `int` `==` `string`"));
 }
 
 TEST_CASE("an enum value that is not in the enum is an error") {
-  auto out = diagnose_policy(rule("rule r: forbid when data.identifiability == anonymous because \"x\" cite \"y\""));
-  CHECK_THAT(out, Contains("error: `anonymous` is not a value of `enum { identified, limited, deidentified }`"));
+  auto out = diagnose_policy(
+      rule("rule r: forbid when data.identifiability == anonymous because \"x\" cite \"y\""));
+  CHECK_THAT(
+      out,
+      Contains(
+          "error: `anonymous` is not a value of `enum { identified, limited, deidentified }`"));
 }
 
 TEST_CASE("an enum value in a list that is not in the enum is an error") {
-  auto out = diagnose_policy(rule("rule r: forbid when data.identifiability in [identified, limted] because \"x\" cite \"y\""));
+  auto out = diagnose_policy(rule(
+      "rule r: forbid when data.identifiability in [identified, limted] because \"x\" cite \"y\""));
   CHECK_THAT(out, Contains("error: `limted` is not a value of"));
   CHECK_THAT(out, Contains("did you mean `limited`?"));
 }
 
 TEST_CASE("duplicate rule ids are an error naming the first") {
-  auto out = diagnose_policy(rule("rule r: forbid because \"x\" cite \"y\"\nrule r: permit because \"x\" cite \"y\""));
+  auto out = diagnose_policy(
+      rule("rule r: forbid because \"x\" cite \"y\"\nrule r: permit because \"x\" cite \"y\""));
   CHECK_THAT(out, Contains("error: duplicate rule `m.r`"));
   CHECK_THAT(out, Contains("note: first declared here"));
 }
@@ -54,7 +62,8 @@ TEST_CASE("a rule without cite does not compile") {
 }
 
 TEST_CASE("an unused define is a warning, not an error") {
-  auto out = diagnose_policy(rule("define unused = patient.age > 3\nrule r: forbid because \"x\" cite \"y\""));
+  auto out = diagnose_policy(
+      rule("define unused = patient.age > 3\nrule r: forbid because \"x\" cite \"y\""));
   CHECK_THAT(out, Contains("warning: define `m.unused` is never used"));
   CHECK_THAT(out, !Contains("error:"));
 }
@@ -65,18 +74,18 @@ TEST_CASE("an unused param is a warning") {
 }
 
 TEST_CASE("an override cycle is rejected with the whole cycle named") {
-  auto out = diagnose_policy(rule(
-      "rule a: forbid overrides b because \"x\" cite \"y\"\n"
-      "rule b: permit overrides c because \"x\" cite \"y\"\n"
-      "rule c: forbid overrides a because \"x\" cite \"y\""));
+  auto out =
+      diagnose_policy(rule("rule a: forbid overrides b because \"x\" cite \"y\"\n"
+                           "rule b: permit overrides c because \"x\" cite \"y\"\n"
+                           "rule c: forbid overrides a because \"x\" cite \"y\""));
   CHECK_THAT(out, Contains("error: overrides form a cycle: m.a -> m.b -> m.c -> m.a"));
   CHECK_THAT(out, Contains("note: `m.b` is part of the cycle"));
   CHECK_THAT(out, Contains("note: `m.c` is part of the cycle"));
 }
 
 TEST_CASE("a cycle among defines is rejected with the cycle named") {
-  auto out = diagnose_policy(rule(
-      "define a = b\ndefine b = a\nrule r: forbid when a because \"x\" cite \"y\""));
+  auto out = diagnose_policy(
+      rule("define a = b\ndefine b = a\nrule r: forbid when a because \"x\" cite \"y\""));
   CHECK_THAT(out, Contains("error: defines form a cycle: m.a -> m.b -> m.a"));
 }
 
@@ -86,7 +95,8 @@ TEST_CASE("a rule that overrides itself is an error") {
 }
 
 TEST_CASE("require names a declared obligation") {
-  auto out = diagnose_policy(rule("obligation review \"r\"\nrule a: require reveiw because \"x\" cite \"y\""));
+  auto out = diagnose_policy(
+      rule("obligation review \"r\"\nrule a: require reveiw because \"x\" cite \"y\""));
   CHECK_THAT(out, Contains("error: unknown obligation `reveiw`"));
   CHECK_THAT(out, Contains("did you mean `review`?"));
 }
@@ -102,7 +112,8 @@ TEST_CASE("a record cannot be used as a value") {
 }
 
 TEST_CASE("adding an int to a timestamp is an error suggesting a duration") {
-  auto out = diagnose_policy(rule("rule a: forbid when consent.date + 365 < now because \"x\" cite \"y\""));
+  auto out = diagnose_policy(
+      rule("rule a: forbid when consent.date + 365 < now because \"x\" cite \"y\""));
   CHECK_THAT(out, Contains("error: cannot apply `+` to `timestamp` and `int`"));
   CHECK_THAT(out, Contains("help: write a duration such as `30 days`"));
 }
@@ -114,7 +125,9 @@ TEST_CASE("an unknown concern is an error with the allowed list") {
 }
 
 TEST_CASE("a param's default must have the param's type") {
-  auto out = diagnose_policy(rule("param limit: int = \"ten\"\nrule a: forbid when patient.age > limit because \"x\" cite \"y\""));
+  auto out =
+      diagnose_policy(rule("param limit: int = \"ten\"\nrule a: forbid when patient.age > limit "
+                           "because \"x\" cite \"y\""));
   CHECK_THAT(out, Contains("error: param `m.limit` has type `int`, but this value is not one"));
 }
 
@@ -129,15 +142,19 @@ TEST_CASE("a bundle without a schema is an error") {
 }
 
 TEST_CASE("a clause written twice is an error") {
-  auto out = diagnose_policy(rule("rule a: forbid when patient.opted_out when patient.age > 3 because \"x\" cite \"y\""));
+  auto out = diagnose_policy(
+      rule("rule a: forbid when patient.opted_out when patient.age > 3 because \"x\" cite \"y\""));
   CHECK_THAT(out, Contains("error: this clause is written twice in rule `m.a`"));
 }
 
 TEST_CASE("is present on a required attribute is a warning that it is always true") {
-  auto out = diagnose_policy(rule("rule a: forbid when patient.age is present because \"x\" cite \"y\""));
-  CHECK_THAT(out, Contains("warning: `patient.age` is required by the schema, so this is always true"));
+  auto out =
+      diagnose_policy(rule("rule a: forbid when patient.age is present because \"x\" cite \"y\""));
+  CHECK_THAT(out,
+             Contains("warning: `patient.age` is required by the schema, so this is always true"));
 }
 
 TEST_CASE("a clean policy produces no diagnostics") {
-  CHECK(diagnose_policy(rule("rule a: forbid when patient.opted_out because \"x\" cite \"y\"")) == "");
+  CHECK(diagnose_policy(rule("rule a: forbid when patient.opted_out because \"x\" cite \"y\"")) ==
+        "");
 }

@@ -26,30 +26,30 @@ TEST_CASE("the grammar has no rule that can loop without consuming input") {
 }
 
 TEST_CASE("expressions the grammar accepts") {
-  auto text = GENERATE(as<std::string>{},
-      "a", "a.b.c", "not a", "a and b or c", "(a or b) and c", "x == 3", "x != \"s\"",
-      "consent.date + 365 days < now", "days_since(audit.last) > 365", "x in [\"a\", \"b\"]",
-      "x in [identified, limited]", "s has \"phi\"", "s has_any [\"a\"]", "s has_all [\"a\", \"b\"]",
-      "x is present", "x is missing", "a * 2 - 3 >= -4", "true", "false", "1 week",
-      "not (a and not b)", "x == y // a comment\n  and z");
+  auto text = GENERATE(
+      as<std::string>{}, "a", "a.b.c", "not a", "a and b or c", "(a or b) and c", "x == 3",
+      "x != \"s\"", "consent.date + 365 days < now", "days_since(audit.last) > 365",
+      "x in [\"a\", \"b\"]", "x in [identified, limited]", "s has \"phi\"", "s has_any [\"a\"]",
+      "s has_all [\"a\", \"b\"]", "x is present", "x is missing", "a * 2 - 3 >= -4", "true",
+      "false", "1 week", "not (a and not b)", "x == y // a comment\n  and z");
   INFO(text);
   CHECK(matches_whole<g::expr>(text));
 }
 
 TEST_CASE("expressions the grammar rejects") {
-  auto text = GENERATE(as<std::string>{},
-      "", "a and", "(a or b", "x ==", "x is", "x is there", "and a", "[\"a\",", "\"unterminated",
-      "when", "a.", "f(", "x in [\"a\" \"b\"]");
+  auto text =
+      GENERATE(as<std::string>{}, "", "a and", "(a or b", "x ==", "x is", "x is there", "and a",
+               "[\"a\",", "\"unterminated", "when", "a.", "f(", "x in [\"a\" \"b\"]");
   INFO(text);
   CHECK_FALSE(matches_whole<g::expr>(text));
 }
 
 TEST_CASE("declarations the grammar accepts") {
-  auto text = GENERATE(as<std::string>{},
-      "module privacy \"Privacy\"",
-      "module us_il \"Illinois\" applies when jurisdiction.state == \"IL\" default deny concern privacy",
-      "param max_days: int = 30",
-      "param regions: set<string> = [\"eu\", \"uk\"]",
+  auto text = GENERATE(
+      as<std::string>{}, "module privacy \"Privacy\"",
+      "module us_il \"Illinois\" applies when jurisdiction.state == \"IL\" default deny concern "
+      "privacy",
+      "param max_days: int = 30", "param regions: set<string> = [\"eu\", \"uk\"]",
       "define phi = data.categories has \"phi\"",
       "obligation review \"a clinician reviews the output\"",
       "rule r: forbid when a because \"x\" cite \"HIPAA 45 CFR 164.502(e)\"",
@@ -65,11 +65,11 @@ TEST_CASE("declarations the grammar accepts") {
 }
 
 TEST_CASE("declarations the grammar rejects") {
-  auto text = GENERATE(as<std::string>{},
-      "rule : forbid", "rule r forbid", "rule r: allow", "param p int = 3", "param p: int 3",
-      "define = a", "define d a", "obligation o", "schema { }", "schema request { a int }",
-      "schema request { s: set<int> }", "schema request { e: enum { } }", "module", "test t { }",
-      "rule r: require because \"x\"");
+  auto text = GENERATE(as<std::string>{}, "rule : forbid", "rule r forbid", "rule r: allow",
+                       "param p int = 3", "param p: int 3", "define = a", "define d a",
+                       "obligation o", "schema { }", "schema request { a int }",
+                       "schema request { s: set<int> }", "schema request { e: enum { } }", "module",
+                       "test t { }", "rule r: require because \"x\"");
   INFO(text);
   CHECK_FALSE(matches_whole<g::declaration>(text));
 }
@@ -78,5 +78,5 @@ TEST_CASE("keywords cannot be used as names in expressions") {
   CHECK_FALSE(matches_whole<g::expr>("because"));
   CHECK_FALSE(matches_whole<g::expr>("rule"));
   CHECK(matches_whole<g::expr>("rules_count"));  // a keyword prefix is an ordinary name
-  CHECK(matches_whole<g::expr>("x.default"));   // later path segments may be any word
+  CHECK(matches_whole<g::expr>("x.default"));    // later path segments may be any word
 }

@@ -9,10 +9,11 @@ using namespace ethos::testing;
 using Catch::Matchers::Contains;
 
 TEST_CASE("evaluation order puts every overrider before the rule it overrides") {
-  auto p = compile("module m \"M\"\n"
-                   "rule a: forbid because \"b\" cite \"c\"\n"
-                   "rule b: permit overrides a because \"b\" cite \"c\"\n"
-                   "rule c: permit overrides b because \"b\" cite \"c\"\n");
+  auto p = compile(
+      "module m \"M\"\n"
+      "rule a: forbid because \"b\" cite \"c\"\n"
+      "rule b: permit overrides a because \"b\" cite \"c\"\n"
+      "rule c: permit overrides b because \"b\" cite \"c\"\n");
   auto pos = [&](const char* id) {
     uint32_t r = p->rule_by_id.at(id);
     return std::find(p->rule_order.begin(), p->rule_order.end(), r) - p->rule_order.begin();
@@ -22,8 +23,9 @@ TEST_CASE("evaluation order puts every overrider before the rule it overrides") 
 }
 
 TEST_CASE("a rule's reads include the attributes behind its defines") {
-  auto p = compile("module m \"M\"\ndefine minor = patient.age < 18\n"
-                   "rule a: forbid when minor and not patient.guardian_permission because \"b\" cite \"c\"\n");
+  auto p = compile(
+      "module m \"M\"\ndefine minor = patient.age < 18\n"
+      "rule a: forbid when minor and not patient.guardian_permission because \"b\" cite \"c\"\n");
   const Rule& r = p->rules[0];
   std::vector<std::string> reads;
   for (uint32_t s : r.reads) reads.push_back(p->schema.attributes[s].path);
@@ -31,9 +33,10 @@ TEST_CASE("a rule's reads include the attributes behind its defines") {
 }
 
 TEST_CASE("the DOT picture colours rules by effect and dashes overrides") {
-  auto p = compile("module m \"M\"\nobligation review \"r\"\n"
-                   "rule a: forbid when patient.opted_out because \"b\" cite \"c\"\n"
-                   "rule b: require review overrides a because \"b\" cite \"c\"\n");
+  auto p = compile(
+      "module m \"M\"\nobligation review \"r\"\n"
+      "rule a: forbid when patient.opted_out because \"b\" cite \"c\"\n"
+      "rule b: require review overrides a because \"b\" cite \"c\"\n");
   std::string dot = build_rule_graph(*p).to_dot("t");
   CHECK_THAT(dot, Contains("digraph ethos"));
   CHECK_THAT(dot, Contains("m.a\\n(forbid)"));

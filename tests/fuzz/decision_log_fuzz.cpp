@@ -14,12 +14,12 @@
 #include <string>
 
 #include <ethos/compile/bundle.hpp>
-#include <ethos/log/decision_log.hpp>
 #include <ethos/eval/evaluator.hpp>
-#include "fuzz_support.hpp"
-#include <ethos/log/replay.hpp>
 #include <ethos/eval/request.hpp>
+#include <ethos/log/decision_log.hpp>
+#include <ethos/log/replay.hpp>
 #include <ethos/log/sqlite.hpp>
+#include "fuzz_support.hpp"
 
 using namespace ethos;
 namespace fs = std::filesystem;

@@ -7,11 +7,11 @@
 #include <string>
 
 #include <ethos/compile/bundle.hpp>
-#include "compare.hpp"
 #include <ethos/eval/decision.hpp>
 #include <ethos/eval/evaluator.hpp>
-#include "fuzz_support.hpp"
 #include <ethos/eval/request.hpp>
+#include "compare.hpp"
+#include "fuzz_support.hpp"
 
 using namespace ethos;
 

@@ -7,12 +7,12 @@
 #include <string>
 
 #include <ethos/compile/bundle.hpp>
-#include "compare.hpp"
 #include <ethos/eval/decision.hpp>
 #include <ethos/eval/evaluator.hpp>
+#include <ethos/eval/request.hpp>
+#include "compare.hpp"
 #include "fuzz_support.hpp"
 #include "reference.hpp"
-#include <ethos/eval/request.hpp>
 
 using namespace ethos;
 

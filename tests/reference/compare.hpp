@@ -5,10 +5,10 @@
 
 #include <string>
 
-#include <ethos/eval/decision.hpp>
 #include <ethos/check/policy.hpp>
-#include "reference.hpp"
+#include <ethos/eval/decision.hpp>
 #include <ethos/eval/request.hpp>
+#include "reference.hpp"
 
 namespace ethos::reference {
 

@@ -625,7 +625,8 @@ RefResult Interpreter::decide(const std::string& request_json) const {
     Tri w = r.ast->when ? run.tri(*r.ast->when, r.module) : Tri::kTrue;
     if (!r.windows.empty()) {
       bool in_force = false;
-      for (auto [from, until] : r.windows) in_force = in_force || (facts.time >= from && facts.time < until);
+      for (auto [from, until] : r.windows)
+        in_force = in_force || (facts.time >= from && facts.time < until);
       if (!in_force) w = Tri::kFalse;
     }
     Tri u = r.ast->unless ? run.tri(*r.ast->unless, r.module) : Tri::kFalse;

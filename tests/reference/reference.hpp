@@ -15,9 +15,9 @@
 #include <utility>
 #include <vector>
 
-#include <ethos/syntax/ast.hpp>
-#include <ethos/check/policy.hpp>
 #include <ethos/base/source.hpp>
+#include <ethos/check/policy.hpp>
+#include <ethos/syntax/ast.hpp>
 
 namespace ethos::reference {
 

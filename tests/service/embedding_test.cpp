@@ -11,8 +11,8 @@
 
 #include <ethos/log/decision_log.hpp>
 #include <ethos/log/privacy.hpp>
-#include "server_fixture.hpp"
 #include <ethos/service/service.hpp>
+#include "server_fixture.hpp"
 #include "support.hpp"
 
 using ethos::testing::example_request;

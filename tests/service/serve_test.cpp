@@ -450,8 +450,9 @@ TEST_CASE("reload swaps in a checked policy; a broken one keeps the old bundle s
   s.signal(SIGHUP);
   bool failed_reload_counted = false;
   for (int i = 0; i < 200 && !failed_reload_counted; ++i) {
-    failed_reload_counted = s.get("/metrics", s.admin).body.find(
-                                "ethos_policy_reloads_total{result=\"error\"} 2") != std::string::npos;
+    failed_reload_counted =
+        s.get("/metrics", s.admin).body.find("ethos_policy_reloads_total{result=\"error\"} 2") !=
+        std::string::npos;
     if (!failed_reload_counted) std::this_thread::sleep_for(std::chrono::milliseconds(25));
   }
   REQUIRE(failed_reload_counted);

@@ -6,9 +6,9 @@
 #include <nlohmann/json.hpp>
 
 #include <ethos/base/hash.hpp>
+#include <ethos/service/tokens.hpp>
 #include "server_fixture.hpp"
 #include "support.hpp"
-#include <ethos/service/tokens.hpp>
 
 using ethos::Role;
 using ethos::TokenStore;

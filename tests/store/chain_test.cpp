@@ -155,7 +155,8 @@ TEST_CASE("ethos verify exits 1 and names the first broken decision") {
   CHECK(j["first_break"]["decision_id"] == r.ids[8]);
 }
 
-TEST_CASE("ethos verify --json names an intact chain's first_break null, as GET /v1/log/verify does") {
+TEST_CASE(
+    "ethos verify --json names an intact chain's first_break null, as GET /v1/log/verify does") {
   RecordedLog r;
   make_log(r);
   auto json = run_ethos({"verify", "--json", r.path});

@@ -5,8 +5,8 @@
 
 #include <ethos/base/hash.hpp>
 #include <ethos/log/replay.hpp>
-#include "store_support.hpp"
 #include <ethos/log/stored_request.hpp>
+#include "store_support.hpp"
 
 using namespace ethos;
 using namespace ethos::testing;

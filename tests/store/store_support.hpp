@@ -13,9 +13,9 @@
 #include <vector>
 
 #include <ethos/compile/bundle.hpp>
-#include <ethos/log/decision_log.hpp>
 #include <ethos/eval/evaluator.hpp>
 #include <ethos/eval/request.hpp>
+#include <ethos/log/decision_log.hpp>
 #include "support.hpp"
 
 namespace ethos::testing {

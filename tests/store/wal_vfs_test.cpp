@@ -5,8 +5,8 @@
 #include <string>
 
 #include <ethos/log/sqlite.hpp>
-#include "support.hpp"
 #include <ethos/log/wal_vfs.hpp>
+#include "support.hpp"
 
 using namespace ethos;
 

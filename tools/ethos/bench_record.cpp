@@ -7,10 +7,10 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
-#include "cli.hpp"
-#include <ethos/log/decision_log.hpp>
 #include <ethos/eval/evaluator.hpp>
 #include <ethos/eval/request.hpp>
+#include <ethos/log/decision_log.hpp>
+#include "cli.hpp"
 
 namespace ethos::cli {
 

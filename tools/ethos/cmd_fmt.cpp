@@ -4,8 +4,8 @@
 #include <fstream>
 #include <iostream>
 
-#include "cli.hpp"
 #include <ethos/authoring/format.hpp>
+#include "cli.hpp"
 
 namespace ethos::cli {
 namespace {

@@ -5,8 +5,8 @@
 #include <fstream>
 #include <iostream>
 
-#include "cli.hpp"
 #include <ethos/check/policy_graph.hpp>
+#include "cli.hpp"
 
 namespace ethos::cli {
 
@@ -29,7 +29,8 @@ void add_graph(CLI::App& app) {
     std::string out = dot;
     if (opts->format == "svg") {
       if (std::system("command -v dot >/dev/null 2>&1") != 0) {
-        std::cerr << "ethos: Graphviz `dot` is not installed; install it with `apt-get install graphviz`, "
+        std::cerr << "ethos: Graphviz `dot` is not installed; install it with `apt-get install "
+                     "graphviz`, "
                      "or use --format dot\n";
         throw kInternal;
       }

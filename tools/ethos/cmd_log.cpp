@@ -2,11 +2,11 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
-#include <ethos/check/policy.hpp>
 #include <ethos/base/time.hpp>
+#include <ethos/check/policy.hpp>
+#include <ethos/log/stored_request.hpp>
 #include "cli.hpp"
 #include "log_cli.hpp"
-#include <ethos/log/stored_request.hpp>
 
 namespace ethos::cli {
 

@@ -3,11 +3,11 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
-#include <ethos/check/check.hpp>
 #include <ethos/base/time.hpp>
+#include <ethos/check/check.hpp>
+#include <ethos/log/replay.hpp>
 #include "cli.hpp"
 #include "log_cli.hpp"
-#include <ethos/log/replay.hpp>
 
 namespace ethos::cli {
 

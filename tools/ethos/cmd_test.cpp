@@ -1,8 +1,8 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
-#include "cli.hpp"
 #include <ethos/authoring/testing.hpp>
+#include "cli.hpp"
 
 namespace ethos::cli {
 
@@ -32,9 +32,12 @@ bool print_json_report(const Bundle& b, const TestReport& report, bool coverage,
       not_fired += c.not_fired;
       rules.push_back({{"rule", p.rules[i].id}, {"fired", c.fired}, {"not_fired", c.not_fired}});
     }
-    out["coverage"] = {{"rules", n}, {"fired", fired}, {"not_fired", not_fired}, {"by_rule", rules}};
+    out["coverage"] = {
+        {"rules", n}, {"fired", fired}, {"not_fired", not_fired}, {"by_rule", rules}};
     if (min >= 0) {
-      auto meets = [&](size_t k) { return static_cast<double>(k) * 100.0 >= min * static_cast<double>(n); };
+      auto meets = [&](size_t k) {
+        return static_cast<double>(k) * 100.0 >= min * static_cast<double>(n);
+      };
       out["coverage"]["min"] = min;
       out["coverage"]["meets_min"] = meets(fired) && meets(not_fired);
       ok = ok && meets(fired) && meets(not_fired);
@@ -56,14 +59,18 @@ void add_test(CLI::App& app) {
     bool json = false;
   };
   auto opts = std::make_shared<Opts>();
-  auto* cmd = app.add_subcommand("test", "Run the committee's tests (test blocks beside the policies)");
+  auto* cmd =
+      app.add_subcommand("test", "Run the committee's tests (test blocks beside the policies)");
   cmd->add_option("paths", opts->paths, "Policy directory (with its tests)")->required();
-  cmd->add_flag("--coverage", opts->coverage, "Report, per rule, whether a test made it fire and not fire");
+  cmd->add_flag("--coverage", opts->coverage,
+                "Report, per rule, whether a test made it fire and not fire");
   cmd->add_option("--min", opts->min, "With --coverage: fail below this percentage (both ways)");
   cmd->add_flag("-v,--verbose", opts->verbose, "List passing tests too");
   cmd->add_flag("--json", opts->json,
                 "One JSON document: every test's result, and per-rule coverage with --coverage");
-  cmd->footer("Example:\n  ethos test policies/ --coverage --min 100\nExit: 0 all passed, 1 a failure or coverage below --min.");
+  cmd->footer(
+      "Example:\n  ethos test policies/ --coverage --min 100\nExit: 0 all passed, 1 a failure or "
+      "coverage below --min.");
   cmd->callback([opts] {
     Bundle b = load_and_report(opts->paths, {}, opts->json);
     if (!b.policy) throw kPolicyError;
@@ -93,15 +100,20 @@ void add_test(CLI::App& app) {
         not_fired += c.not_fired;
         if (!c.fired || !c.not_fired || opts->verbose)
           std::cout << "  " << (c.fired ? "fired    " : "NEVER FIRED") << "  "
-                    << (c.not_fired ? "not-fired" : "ALWAYS FIRED") << "  " << p.rules[i].id << "\n";
+                    << (c.not_fired ? "not-fired" : "ALWAYS FIRED") << "  " << p.rules[i].id
+                    << "\n";
       }
-      auto pct = [&](size_t k) { return n == 0 ? 100.0 : 100.0 * static_cast<double>(k) / static_cast<double>(n); };
-      std::printf("rules fired: %zu/%zu (%.1f%%), rules not fired: %zu/%zu (%.1f%%)\n", fired, n, pct(fired),
-                  not_fired, n, pct(not_fired));
+      auto pct = [&](size_t k) {
+        return n == 0 ? 100.0 : 100.0 * static_cast<double>(k) / static_cast<double>(n);
+      };
+      std::printf("rules fired: %zu/%zu (%.1f%%), rules not fired: %zu/%zu (%.1f%%)\n", fired, n,
+                  pct(fired), not_fired, n, pct(not_fired));
       std::fflush(stdout);
       if (opts->min >= 0) {
         // Exact comparison: k/n >= min/100  <=>  100k >= min*n (no rounding up).
-        auto meets = [&](size_t k) { return static_cast<double>(k) * 100.0 >= opts->min * static_cast<double>(n); };
+        auto meets = [&](size_t k) {
+          return static_cast<double>(k) * 100.0 >= opts->min * static_cast<double>(n);
+        };
         if (!meets(fired) || !meets(not_fired)) {
           std::cout << "coverage below --min " << opts->min << "%\n";
           ok = false;

@@ -2,10 +2,10 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
-#include <ethos/check/policy.hpp>
 #include <ethos/base/time.hpp>
-#include "cli.hpp"
+#include <ethos/check/policy.hpp>
 #include <ethos/service/tokens.hpp>
+#include "cli.hpp"
 
 namespace ethos::cli {
 

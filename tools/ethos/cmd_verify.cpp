@@ -41,9 +41,9 @@ void add_verify(CLI::App& app) {
       j["first_break"] = nullptr;
       if (r.first_break)
         j["first_break"] = {{"kind", chain_break_name(r.first_break->kind)},
-                      {"seq", r.first_break->seq},
-                      {"decision_id", r.first_break->decision_id},
-                      {"message", r.first_break->message}};
+                            {"seq", r.first_break->seq},
+                            {"decision_id", r.first_break->decision_id},
+                            {"message", r.first_break->message}};
       std::cout << j.dump(2) << "\n";
     } else if (r.ok()) {
       std::cout << "ok: " << r.decisions << " decision" << (r.decisions == 1 ? "" : "s")

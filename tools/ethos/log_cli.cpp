@@ -5,8 +5,8 @@
 
 #include <iostream>
 
-#include <ethos/check/policy.hpp>
 #include <ethos/base/time.hpp>
+#include <ethos/check/policy.hpp>
 #include "cli.hpp"
 
 namespace ethos::cli {
@@ -77,6 +77,5 @@ void ProgressBar::update(uint64_t done, uint64_t total) {
             << total << std::flush;
   drawn_ = true;
 }
-
 
 }  // namespace ethos::cli

@@ -42,5 +42,4 @@ class ProgressBar {
   int last_permille_ = -1;
 };
 
-
 }  // namespace ethos::cli
