@@ -224,9 +224,11 @@ uint32_t PolicySolver::Impl::junction(FK kind, const std::vector<uint32_t>& in) 
   return make(kind, 0, std::move(kids));
 }
 
-uint32_t PolicySolver::Impl::conj(std::vector<uint32_t> in) { return junction(FK::kAnd, in); }
+uint32_t PolicySolver::Impl::conj(const std::vector<uint32_t>& in) {
+  return junction(FK::kAnd, in);
+}
 
-uint32_t PolicySolver::Impl::disj(std::vector<uint32_t> in) { return junction(FK::kOr, in); }
+uint32_t PolicySolver::Impl::disj(const std::vector<uint32_t>& in) { return junction(FK::kOr, in); }
 
 // ---- rule statuses ----
 

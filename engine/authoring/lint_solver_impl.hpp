@@ -104,8 +104,8 @@ struct PolicySolver::Impl {
   uint32_t atom(Atom a);
   uint32_t neg(uint32_t f);
   uint32_t junction(FK kind, const std::vector<uint32_t>& in);
-  uint32_t conj(std::vector<uint32_t> in);
-  uint32_t disj(std::vector<uint32_t> in);
+  uint32_t conj(const std::vector<uint32_t>& in);
+  uint32_t disj(const std::vector<uint32_t>& in);
 
   // ---- the policy's vocabulary ----
   uint32_t resolve(uint32_t node) const;

@@ -77,6 +77,8 @@ std::string one_of(const std::vector<std::string>& words) {
 std::shared_ptr<Policy> Checker::run() {
   p_ = std::make_shared<Policy>();
   build_schema();
+  // Without a schema every attribute is unknown: one error says it all.
+  if (no_schema_) return nullptr;
   collect_declarations();
   bind_jurisdiction_slots();
   check_params();
@@ -114,7 +116,13 @@ void Checker::build_schema() {
     Span s{};
     if (!files_.empty()) s = sources_.span(files_.front().file, 0, 0);
     diags_.error(s, "the bundle has no `schema`",
-                 "add a file with `schema request { request_id: string  time: timestamp ... }`");
+                 "check the whole policy directory, or name its schema file too (`ethos check "
+                 "schema.ethos " +
+                     (files_.empty() ? std::string("policy.ethos")
+                                     : sources_.files[files_.front().file].path()) +
+                     "`); a new bundle starts with `schema request { request_id: string  time: "
+                     "timestamp ... }`");
+    no_schema_ = true;
     return;
   }
   schema_span_ = found->name.span;

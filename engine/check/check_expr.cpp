@@ -18,7 +18,7 @@ bool is_numeric(ValueType t) {
 // ---- IR building ----
 
 uint32_t Checker::push(IrNode n) {
-  p_->nodes.push_back(std::move(n));
+  p_->nodes.push_back(n);
   return static_cast<uint32_t>(p_->nodes.size() - 1);
 }
 

@@ -122,6 +122,7 @@ class Checker {
   const CheckOptions& options_;
   std::shared_ptr<Policy> p_;
   Span schema_span_{};
+  bool no_schema_ = false;
 
   std::vector<const ast::Module*> ast_modules_;
   std::vector<const ast::Param*> ast_params_;

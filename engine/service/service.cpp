@@ -364,7 +364,7 @@ Reply Service::replay(std::string_view body) const {
   ReplayOptions ro;
   size_t changes_limit = 100;
   std::optional<Bundle> candidate;
-  auto bad = [](std::string message, std::string path) {
+  auto bad = [](const std::string& message, const std::string& path) {
     return error_reply(ErrorCode::kInvalidRequest, message, path);
   };
   for (auto it = req.begin(); it != req.end(); ++it) {

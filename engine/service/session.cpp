@@ -33,7 +33,7 @@ bool split_batch(std::string_view text, std::vector<std::string_view>& out, std:
   auto skip_space = [&] {
     while (i < text.size() && is_space(text[i])) ++i;
   };
-  auto fail = [&](std::string what) {
+  auto fail = [&](const std::string& what) {
     error = "malformed JSON: " + what + " at byte " + std::to_string(i);
     return false;
   };
@@ -313,7 +313,7 @@ void Session::decide_async(std::string_view body, const DecideOptions& options,
     on_commit = [&](size_t) -> DecisionLog::Done {
       if (made++ == 0) state->submitted = Clock::now();
       state->pending.fetch_add(1, std::memory_order_relaxed);
-      return [state](std::exception_ptr e) {
+      return [state](const std::exception_ptr& e) {
         if (e) {
           std::lock_guard lk(state->error_mu);
           if (!state->error) state->error = e;

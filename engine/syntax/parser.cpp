@@ -180,7 +180,7 @@ std::string too_deep_help(NestKind kind) {
 
 class Converter {
  public:
-  Converter(const SourceSet& sources, uint32_t file) : sources_(sources), file_(file) {}
+  Converter(const SourceSet& /*sources*/, uint32_t file) : file_(file) {}
 
   Span span(const Node& n) const {
     return Span{file_, static_cast<uint32_t>(n.m_begin.byte),
@@ -562,7 +562,6 @@ class Converter {
   mutable std::vector<Span> overflow_spans_;
 
  private:
-  const SourceSet& sources_;
   uint32_t file_;
 };
 

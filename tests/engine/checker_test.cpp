@@ -158,3 +158,13 @@ TEST_CASE("a clean policy produces no diagnostics") {
   CHECK(diagnose_policy(rule("rule a: forbid when patient.opted_out because \"x\" cite \"y\"")) ==
         "");
 }
+
+TEST_CASE(
+    "a bundle without a schema gets one error naming the schema file, not one per attribute") {
+  auto out = diagnose({{"privacy.ethos", rule("rule a: forbid when patient.age > 3 and data.x "
+                                              "because \"x\" cite \"y\"")}});
+  CHECK_THAT(out, Contains("error: the bundle has no `schema`"));
+  CHECK_THAT(out, Contains("help: check the whole policy directory, or name its schema file too "
+                           "(`ethos check schema.ethos privacy.ethos`)"));
+  CHECK_THAT(out, !Contains("unknown name"));
+}
