@@ -542,7 +542,7 @@ Interpreter::Interpreter(const SourceSet& sources, const std::vector<ast::File>&
         case ast::DeclKind::kRule: {
           std::string id = p.modules.at(module.value()).name + "." + d.rule->name.text;
           p.rule_index[id] = p.rules.size();
-          p.rules.push_back({id, *module, d.rule.get()});
+          p.rules.push_back({id, *module, d.rule.get(), {}});
           break;
         }
         case ast::DeclKind::kDefine:
