@@ -86,6 +86,7 @@ class Checker {
   uint32_t lower_against(const ast::Expr& e, const Type& other);
   bool is_plain_word(const ast::Expr& e) const;
   uint32_t lower_compare(const ast::Expr& e);
+  bool members_of(const Type& set, const ast::Expr& e);
 
   // ---- defines: ordered by the graph, cycles named ----
   void order_and_type_defines();
