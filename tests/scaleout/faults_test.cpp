@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -90,7 +91,11 @@ std::string shell(const std::string& command, int* status = nullptr) {
 // A PostgreSQL server of this test's own (tools/pg-server), which it may stop.
 class OwnPostgres {
  public:
-  OwnPostgres() : dir_(temp_dir() + "/pg"), tool_(source_dir() + "/tools/pg-server") {
+  OwnPostgres() : tool_(source_dir() + "/tools/pg-server") {
+    std::string parent = temp_dir();
+    // The server runs as another user (ethos-pg) when the tests run as root.
+    std::filesystem::permissions(parent, std::filesystem::perms(0755));
+    dir_ = parent + "/pg";
     int rc = 0;
     std::string out = shell(tool_ + " start " + dir_, &rc);
     INFO(out);
