@@ -94,22 +94,49 @@ void Connection::reset() {
     throw connection_error(conn_, location_, "cannot reconnect");
 }
 
-Result Connection::exec(std::string_view sql, const std::vector<std::string_view>& params) {
-  std::string text(sql);
+namespace {
+
+struct ParamArrays {
   std::vector<const char*> values;
   std::vector<int> lengths;
-  values.reserve(params.size());
-  lengths.reserve(params.size());
-  for (auto p : params) {
-    values.push_back(p.data());
-    lengths.push_back(static_cast<int>(p.size()));
+  explicit ParamArrays(const std::vector<std::string_view>& params) {
+    values.reserve(params.size());
+    lengths.reserve(params.size());
+    for (auto p : params) {
+      values.push_back(p.data());
+      lengths.push_back(static_cast<int>(p.size()));
+    }
   }
+};
+
+}  // namespace
+
+void Connection::prepare(const std::string& name, std::string_view sql, int params) {
+  std::string text(sql);
+  checked(PQprepare(conn_, name.c_str(), text.c_str(), params, nullptr), text);
+}
+
+Result Connection::exec_prepared(const std::string& name,
+                                 const std::vector<std::string_view>& params) {
+  ParamArrays a(params);
+  return checked(PQexecPrepared(conn_, name.c_str(), static_cast<int>(params.size()),
+                                a.values.data(), a.lengths.data(), nullptr, 0),
+                 "EXECUTE " + name);
+}
+
+Result Connection::exec(std::string_view sql, const std::vector<std::string_view>& params) {
+  std::string text(sql);
+  ParamArrays a(params);
   // Without parameters, the simple protocol: it also runs several statements
   // (a migration) in one round trip.
   pg_result* raw = params.empty()
                        ? PQexec(conn_, text.c_str())
                        : PQexecParams(conn_, text.c_str(), static_cast<int>(params.size()), nullptr,
-                                      values.data(), lengths.data(), nullptr, 0);
+                                      a.values.data(), a.lengths.data(), nullptr, 0);
+  return checked(raw, text);
+}
+
+Result Connection::checked(pg_result* raw, const std::string& text) {
   ExecStatusType status = raw ? PQresultStatus(raw) : PGRES_FATAL_ERROR;
   if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) return Result(raw);
   std::string msg;

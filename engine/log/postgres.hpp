@@ -59,6 +59,10 @@ class Connection {
   Result exec(std::string_view sql, std::initializer_list<std::string_view> params) {
     return exec(sql, std::vector<std::string_view>(params));
   }
+  // Prepares `sql` under `name` for exec_prepared() on this connection (until
+  // a reset). Throws sql::StoreError.
+  void prepare(const std::string& name, std::string_view sql, int params);
+  Result exec_prepared(const std::string& name, const std::vector<std::string_view>& params);
   // True while the connection is up (false after the server went away).
   bool ok() const;
   // Reconnects after a lost connection. Throws sql::StoreError.
@@ -66,6 +70,8 @@ class Connection {
   const std::string& location() const { return location_; }  // the URL without its password
 
  private:
+  // `raw` as a Result, or a StoreError naming `sql` when it failed.
+  Result checked(pg_result* raw, const std::string& sql);
   pg_conn* conn_ = nullptr;
   std::string location_;
 };

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <optional>
 #include <unordered_set>
 
 #include <ethos/log/log_store.hpp>
@@ -70,6 +71,8 @@ constexpr char kInsertColumnList[] =
 // Rows per INSERT: 17 parameters each, within the protocol's 65535.
 constexpr size_t kRowsPerInsert = 1000;
 constexpr int kPageRows = 2000;
+// Inserts of up to this many rows are prepared once per size and session.
+constexpr size_t kPreparedRows = 64;
 
 void read_entry(const pg::Result& r, int i, LogEntry& e) {
   e.seq = r.integer(i, 0);
@@ -347,6 +350,7 @@ class PostgresAppender final : public LogAppender {
       // The server restarted or the network broke: reconnect, take the
       // chain again and read its head from the database.
       locked_ = false;
+      prepared_.clear();  // the server forgot them with the session
       c_.reset();
     }
     if (!locked_) {
@@ -375,7 +379,8 @@ class PostgresAppender final : public LogAppender {
   }
 
   void insert(std::vector<AppendRow>& rows, bool copied) {
-    pg::Transaction txn(c_);
+    // No other process writes this chain (the lock), so the head read here
+    // stays the head until this batch commits.
     if (head_.empty()) {
       pg::Result h = c_.exec(
           "SELECT hash FROM decisions WHERE chain = $1 ORDER BY seq DESC LIMIT 1", {chain_});
@@ -396,6 +401,12 @@ class PostgresAppender final : public LogAppender {
       }
       prev = e.hash;
     }
+    // One statement is one transaction: a batch without a new bundle that
+    // fits one INSERT costs one round trip. Otherwise BEGIN ... COMMIT.
+    bool one_statement = rows.size() <= kRowsPerInsert;
+    for (auto& row : rows) one_statement = one_statement && known_bundles_.count(*row.bundle_hash);
+    std::optional<pg::Transaction> txn;
+    if (!one_statement) txn.emplace(c_);
     std::vector<std::string> new_bundles;
     try {
       std::string now = std::to_string(now_ms());
@@ -410,7 +421,7 @@ class PostgresAppender final : public LogAppender {
       }
       for (size_t first = 0; first < rows.size(); first += kRowsPerInsert)
         insert_rows(rows, first, std::min(rows.size(), first + kRowsPerInsert));
-      txn.commit();
+      if (txn) txn->commit();
     } catch (...) {
       for (const auto& h : new_bundles) known_bundles_.erase(h);
       throw;
@@ -429,6 +440,8 @@ class PostgresAppender final : public LogAppender {
       sql += i == first ? "(" : ", (";
       for (int k = 0; k < kInsertColumns; ++k) sql += (k ? ", $" : "$") + std::to_string(++n);
       sql += ")";
+    }
+    for (size_t i = first; i < last; ++i) {
       const LogEntry& e = *rows[i].entry;
       numbers.push_back(std::to_string(e.time));
       numbers.push_back(std::to_string(e.recorded_at));
@@ -439,13 +452,28 @@ class PostgresAppender final : public LogAppender {
            e.decision.obligations, e.decision.advice, e.decision.overridden,
            e.decision.missing_facts, e.decision.trace, e.prev_hash, e.hash});
     }
-    c_.exec(sql, params);
+    // Group commits of up to kPreparedRows rows reuse a prepared statement
+    // per size: parsing and planning a statement of hundreds of parameters
+    // cost more server CPU than inserting its rows.
+    size_t count = last - first;
+    if (count > kPreparedRows) {
+      c_.exec(sql, params);
+      return;
+    }
+    if (prepared_.size() <= count) prepared_.resize(count + 1);
+    std::string name = "ethos_insert_" + std::to_string(count);
+    if (!prepared_[count]) {
+      c_.prepare(name, sql, n);
+      prepared_[count] = true;
+    }
+    c_.exec_prepared(name, params);
   }
 
   pg::Connection c_;
   std::string chain_;
-  bool locked_ = false;  // this session holds the chain's advisory lock
-  std::string head_;     // empty: read it from the database
+  bool locked_ = false;         // this session holds the chain's advisory lock
+  std::vector<bool> prepared_;  // [rows]: ethos_insert_<rows> is prepared in this session
+  std::string head_;            // empty: read it from the database
   std::unordered_set<std::string> known_bundles_;
 };
 
