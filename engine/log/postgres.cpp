@@ -59,12 +59,22 @@ int64_t Result::integer(int row, int column) const {
 
 namespace {
 
+// libpq's messages span lines ("...failed: Connection refused\n\tIs the
+// server running..."): one line, single spaces, for ethos's error style.
+std::string one_line(std::string_view text) {
+  std::string out;
+  for (char ch : text) {
+    if (ch == '\n' || ch == '\t' || ch == '\r') ch = ' ';
+    if (ch == ' ' && (out.empty() || out.back() == ' ')) continue;
+    out += ch;
+  }
+  while (!out.empty() && out.back() == ' ') out.pop_back();
+  return out;
+}
+
 sql::StoreError connection_error(pg_conn* c, const std::string& location, std::string_view what) {
   std::string msg = c ? PQerrorMessage(c) : "out of memory";
-  while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
-  for (char& ch : msg)
-    if (ch == '\n') ch = ' ';
-  return sql::StoreError("`" + location + "`: " + std::string(what) + ": " + msg);
+  return sql::StoreError("`" + location + "`: " + std::string(what) + ": " + one_line(msg));
 }
 
 }  // namespace
@@ -148,10 +158,7 @@ Result Connection::checked(pg_result* raw, const std::string& text) {
     PQclear(raw);
   }
   if (msg.empty()) {
-    msg = PQerrorMessage(conn_);
-    while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
-    for (char& ch : msg)
-      if (ch == '\n') ch = ' ';
+    msg = one_line(PQerrorMessage(conn_));
   }
   std::string where = "`" + location_ + "`: " + msg;
   where += " (in `" + text.substr(0, 80) + (text.size() > 80 ? "...`)" : "`)");
