@@ -81,7 +81,7 @@ void ServeProcess::start() {
                                    "--policies",
                                    policies(),
                                    "--log",
-                                   log_path(),
+                                   log_location.empty() ? log_path() : log_location,
                                    "--tokens",
                                    tokens_path(),
                                    "--listen",

@@ -42,6 +42,7 @@ class ServeProcess {
   std::string server_output() const;  // what the server wrote to stderr and stdout
 
   std::string decider, auditor, admin;  // bearer tokens
+  std::string log_location;             // --log; empty: log_path()
 
   HttpResult get(const std::string& path, const std::string& token = {});
   HttpResult post(const std::string& path, const std::string& body, const std::string& token = {},
