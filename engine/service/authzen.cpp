@@ -17,6 +17,7 @@
 #include <random>
 #include <set>
 #include <sstream>
+#include <unordered_map>
 
 #include <ethos/eval/request.hpp>
 #include <ethos/service/authzen_mapping.hpp>
@@ -225,16 +226,20 @@ class RequestBuilder {
       }
       return true;
     }
-    for (const auto& [path, from] : set_by_)
-      if (path == a.path || (path.size() > a.path.size() && path.rfind(a.path + ".", 0) == 0)) {
-        err = invalid("`" + src + "` and `" + from + "` both give the request's `" + a.path +
-                          "`; the pack's AuthZEN mapping takes each attribute from one place",
-                      src);
-        return false;
-      }
+    // Given already: this very attribute, or (the target is an object) fields of it.
+    auto given = set_by_.find(a.path);
+    if (given == set_by_.end() && !target->is_null())
+      given = std::find_if(set_by_.begin(), set_by_.end(),
+                           [&](const auto& kv) { return kv.first.rfind(a.path + ".", 0) == 0; });
+    if (given != set_by_.end()) {
+      err = invalid("`" + src + "` and `" + given->second + "` both give the request's `" + a.path +
+                        "`; the pack's AuthZEN mapping takes each attribute from one place",
+                    src);
+      return false;
+    }
     *target = v;
     if (a.type.kind == ValueType::kTimestamp) add_missing_seconds(*target);
-    set_by_.emplace_back(a.path, src);
+    set_by_.emplace(a.path, src);
     return true;
   }
 
@@ -264,7 +269,7 @@ class RequestBuilder {
   const Schema& schema_;
   Evaluation& ev_;
   json request_ = json::object();
-  std::vector<std::pair<std::string, std::string>> set_by_;  // request attribute, AuthZEN path
+  std::unordered_map<std::string, std::string> set_by_;  // request attribute -> AuthZEN path
 };
 
 bool map_evaluation(const AuthzenMapping& m, const Schema& schema, const Entities& entities,
