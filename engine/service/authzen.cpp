@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cctype>
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -427,8 +428,10 @@ struct AuthzenEndpoints::Impl {
   Service& service;
   bool tls = false;
   mutable std::mutex mu;
-  std::shared_ptr<const ServiceBundle> seen;      // the bundle the mapping was checked against
-  std::shared_ptr<const AuthzenMapping> mapping;  // null: the pack declares none
+  std::shared_ptr<const ServiceBundle> seen;       // the bundle the mapping was checked against
+  std::shared_ptr<const AuthzenMapping> mapping;   // null: the pack declares none
+  std::string seen_stamp;                          // the file that `mapping` was read from
+  std::chrono::steady_clock::time_point looked{};  // when the file was last looked at
 
   Impl(Service& s, bool t) : service(s), tls(t) {}
 
@@ -457,16 +460,34 @@ struct AuthzenEndpoints::Impl {
     }
   }
 
-  // The mapping for the active bundle, re-read after a reload. A mapping
-  // that no longer fits keeps the previous one serving (the binder still
-  // checks every mapped request against the new schema).
+  // What the mapping file is now: it is read again when this changes.
+  std::string stamp() const {
+    std::string file = mapping_file();
+    std::error_code ec;
+    auto size = fs::file_size(file, ec);
+    auto time = fs::last_write_time(file, ec);
+    if (file.empty() || ec) return "none";
+    return file + ":" + std::to_string(size) + ":" +
+           std::to_string(time.time_since_epoch().count());
+  }
+
+  // The mapping for the active bundle: read again after a policy reload, and
+  // when the file changes (looked at once a second at most). A mapping that
+  // does not fit keeps the previous one serving (the binder still checks
+  // every mapped request against the schema).
   std::pair<std::shared_ptr<const ServiceBundle>, std::shared_ptr<const AuthzenMapping>> current() {
     auto active = service.active();
+    auto now = std::chrono::steady_clock::now();
     std::lock_guard lk(mu);
-    if (active != seen) {
+    bool look = now - looked >= std::chrono::seconds(1);
+    if (look) looked = now;
+    std::string st = look || active != seen ? stamp() : seen_stamp;
+    if (active != seen || st != seen_stamp) {
       seen = active;
+      seen_stamp = st;
       try {
         mapping = load(*active);
+        spdlog::info("authzen: mapping {}", mapping ? mapping->file : std::string("none"));
       } catch (const std::exception& e) {
         spdlog::error("authzen: {}; the previous mapping stays in force", e.what());
       }
@@ -478,6 +499,8 @@ struct AuthzenEndpoints::Impl {
 AuthzenEndpoints::AuthzenEndpoints(Service& service, bool tls)
     : impl_(std::make_unique<Impl>(service, tls)) {
   impl_->seen = service.active();
+  impl_->seen_stamp = impl_->stamp();
+  impl_->looked = std::chrono::steady_clock::now();
   impl_->mapping = impl_->load(*impl_->seen);
   if (impl_->mapping)
     spdlog::info("authzen: mapping {} ({} entries)", impl_->mapping->file,

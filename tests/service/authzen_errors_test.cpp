@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "authzen_support.hpp"
 #include "server_fixture.hpp"
@@ -232,4 +233,23 @@ TEST_CASE("a pack without a mapping has no AuthZEN endpoints and a broken mappin
   CHECK(run.exit_code == 64);
   CHECK(run.err.find("authzen.json: $.map[4].to: `purpose.kind` is not an attribute") !=
         std::string::npos);
+}
+
+TEST_CASE("a changed mapping file is read again without a restart", "[serve][authzen]") {
+  ServeProcess s;
+  json body = authzen_example(kPermit);
+  body["resource"]["type"] = "document";
+  CHECK(error_400(s, body, "before-change")["path"] == "$.resource.type");
+  std::string file = s.policies() + "/authzen.json";
+  json mapping = json::parse(ethos::testing::slurp_file(file));
+  mapping["resource_types"].push_back("document");
+  ethos::testing::write_file(file, mapping.dump());
+  // The server looks at the file once a second at most: wait for the answer to change.
+  int status = 0;
+  for (int i = 0; i < 200 && status != 200; ++i) {
+    status = post_authzen(s, "/access/v1/evaluation", body, "after-change").status;
+    if (status != 200) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  CHECK(status == 200);
+  CHECK(logged(s, "after-change").size() == 1);
 }
