@@ -368,7 +368,7 @@ std::vector<std::string> missing_facts(std::string_view decision) {
 void render_decision(std::string& out, std::string_view decision, Outcome outcome,
                      const AuthzenMapping& m, const Evaluation& ev, const char* stopped_by) {
   while (!decision.empty() && decision.back() != '}') decision.remove_suffix(1);
-  decision.remove_suffix(1);
+  if (!decision.empty()) decision.remove_suffix(1);
   out += outcome == Outcome::kPermit ? R"({"decision":true,"context":)"
                                      : R"({"decision":false,"context":)";
   out += decision;
