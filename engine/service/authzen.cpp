@@ -96,9 +96,9 @@ bool parse_strict(std::string_view body, json& out, Reply& err) {
     return false;
   }
   if (!duplicate.empty()) {
-    err =
-        invalid("duplicate field: a field may appear once (JSON readers disagree on which counts)",
-                duplicate);
+    err = invalid("duplicate field `" + duplicate.substr(duplicate.rfind('.') + 1) +
+                      "`: a field may appear once (JSON readers disagree on which counts)",
+                  duplicate);
     return false;
   }
   return true;

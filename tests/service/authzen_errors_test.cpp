@@ -90,6 +90,7 @@ TEST_CASE("a key given twice, and the same attribute from two properties, are re
   httplib::Headers h{{"Authorization", "Bearer " + s.decider}, {"X-Request-ID", "dup"}};
   json e = json_of(s.send("POST", "/access/v1/evaluation", text, h), 400)["error"];
   CHECK(e["path"] == "$.action");
+  CHECK(e["message"].get<std::string>().rfind("duplicate field `action`", 0) == 0);
   CHECK(logged(s, "dup").empty());
   json twice = authzen_example(kPermit);
   twice["resource"]["properties"]["patient"]["id"] = "p-other";  // resource.id gives it too
@@ -176,7 +177,7 @@ TEST_CASE("every AuthZEN decision is in the log, verifies, and replays to itself
   CHECK(replay["reproduced"] == 3);
 }
 
-TEST_CASE("without an X-Request-ID the server makes one, answers it and records it",
+TEST_CASE("an X-Request-ID is made when absent, answered and recorded, and refused when too long",
           "[serve][authzen]") {
   ServeProcess s;
   HttpResult r = post_authzen(s, "/access/v1/evaluation", authzen_example(kPermit), "");
@@ -185,6 +186,10 @@ TEST_CASE("without an X-Request-ID the server makes one, answers it and records 
   CHECK(rid.rfind("authzen-", 0) == 0);
   CHECK(d["context"]["request_id"] == rid);
   CHECK(logged(s, rid).size() == 1);
+  // One the server could not echo safely in a header line of its own is refused.
+  std::string long_id(300, 'x');
+  json e = error_400(s, authzen_example(kPermit), long_id);
+  CHECK(e["path"] == "header X-Request-ID");
 }
 
 TEST_CASE("when the log cannot record, an AuthZEN evaluation answers 503 and never a decision",
