@@ -141,11 +141,29 @@ TEST_CASE(
   CHECK(logged(s, rid).size() == 3);
 }
 
+TEST_CASE("the specification's evaluations example without defaults is answered in order",
+          "[serve][authzen]") {
+  ServeProcess s({}, false);
+  use_mapping(s, kSpecExampleMapping);
+  json body = {{"evaluations", json::array()}};
+  for (const auto& [id, facts] :
+       {std::pair{"boxcarring.md", kPermitFacts}, std::pair{"subject-search.md", kDenyFacts},
+        std::pair{"resource-search.md", kPermitFacts}})
+    body["evaluations"].push_back({{"subject", alice(kPermitFacts)},
+                                   {"action", {{"name", "can_read"}}},
+                                   {"resource", resource("document", id, facts)},
+                                   {"context", context("2024-05-31T15:22-07:00", kPermitFacts)}});
+  json d = json_of(post_authzen(s, "/access/v1/evaluations", body, "spec-no-defaults"));
+  CHECK(decisions(d) == std::vector<bool>{true, false, true});
+  CHECK(logged(s, "spec-no-defaults").size() == 3);
+}
+
 TEST_CASE("execute_all evaluates and records every evaluation, in order", "[serve][authzen]") {
   ServeProcess s({}, false);
   use_mapping(s, kSpecExampleMapping);
-  json d = json_of(
-      post_authzen(s, "/access/v1/evaluations", read_three_documents("execute_all"), "sem-all"));
+  json all = read_three_documents("execute_all");
+  all["options"]["another_option"] = "value";  // as in the spec's options example: ignored
+  json d = json_of(post_authzen(s, "/access/v1/evaluations", all, "sem-all"));
   CHECK(decisions(d) == std::vector<bool>{true, false, true});  // the spec's response
   CHECK(logged(s, "sem-all").size() == 3);
   // Without options, execute_all is the default.
