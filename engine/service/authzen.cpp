@@ -22,6 +22,7 @@
 
 #include <ethos/eval/request.hpp>
 #include <ethos/service/authzen_mapping.hpp>
+#include <ethos/service/authzen_response.hpp>
 
 namespace ethos::server {
 
@@ -343,69 +344,6 @@ Reply authzen_error(const Reply& r, const AuthzenMapping& m, const Evaluation& e
   return error_reply(r.error, message, src);
 }
 
-// The fact paths of a rendered decision's "missing_facts" (plain attribute
-// paths: no escapes in them).
-std::vector<std::string> missing_facts(std::string_view decision) {
-  std::vector<std::string> out;
-  constexpr std::string_view kKey = R"("missing_facts":[)";
-  size_t at = decision.rfind(kKey);
-  if (at == std::string_view::npos) return out;
-  size_t i = at + kKey.size();
-  while (i < decision.size() && decision[i] == '"') {
-    size_t end = decision.find('"', i + 1);
-    if (end == std::string_view::npos) break;
-    out.emplace_back(decision.substr(i + 1, end - i - 1));
-    i = end + 1;
-    if (i < decision.size() && decision[i] == ',') ++i;
-  }
-  return out;
-}
-
-// An AuthZEN Decision: `decision` true only for a permit; `context` is the
-// ethos decision itself (decision-format.md, without the trace) plus where
-// its missing facts go in the AuthZEN body, the ignored properties, and for
-// an escalation the rules that call for a person.
-void render_decision(std::string& out, std::string_view decision, Outcome outcome,
-                     const AuthzenMapping& m, const Evaluation& ev, const char* stopped_by) {
-  while (!decision.empty() && decision.back() != '}') decision.remove_suffix(1);
-  if (!decision.empty()) decision.remove_suffix(1);
-  out += outcome == Outcome::kPermit ? R"({"decision":true,"context":)"
-                                     : R"({"decision":false,"context":)";
-  out += decision;
-  out += R"(,"missing_properties":[)";
-  bool first = true;
-  for (const auto& fact : missing_facts(decision)) {
-    if (!first) out += ',';
-    first = false;
-    std::string src = authzen_source_path(m, fact, ev.origins);
-    out += json_string(src.empty() ? fact : src);
-  }
-  out += R"(],"ignored_properties":[)";
-  for (size_t i = 0; i < ev.ignored.size(); ++i) {
-    if (i) out += ',';
-    out += json_string(ev.ignored[i]);
-  }
-  out += ']';
-  if (outcome == Outcome::kEscalate) {
-    std::string whole(decision);
-    whole += '}';
-    json d = json::parse(whole, nullptr, false);
-    json rules = json::array();
-    if (!d.is_discarded())
-      for (const auto& reason : d.value("reasons", json::array()))
-        if (reason.value("effect", "") == "escalate") rules.push_back(reason.value("rule", ""));
-    out += R"(,"escalation":{"message":"a person must decide before the AI is used","rules":)";
-    out += rules.dump();
-    out += '}';
-  }
-  if (stopped_by) {
-    // As the specification's own example marks the evaluation that ended a batch.
-    out += R"(,"code":"200","reason":)";
-    out += json_string(stopped_by);
-  }
-  out += "}}";
-}
-
 std::string new_request_id() {
   thread_local std::mt19937_64 rng{std::random_device{}()};
   char buf[40];
@@ -636,20 +574,20 @@ bool AuthzenEndpoints::evaluate(const Incoming& req, bool batch, Session& sessio
 
   if (!many) {
     // One evaluation (the batch endpoint without `evaluations` answers as this one does).
-    session.decide_async((*evs)[0].request, opts,
-                         [evs, mapping = mapping, finish, reply_header](DecideResult res) {
-                           Outgoing o;
-                           reply_header(o);
-                           if (!res.ok()) {
-                             Reply e = authzen_error(res.reply, *mapping, (*evs)[0]);
-                             o.status = e.status;
-                             o.body = std::move(e.body);
-                           } else {
-                             render_decision(o.body, res.reply.body, res.decided[0].outcome,
-                                             *mapping, (*evs)[0], nullptr);
-                           }
-                           finish(std::move(o), ErrorCode::kNone);
-                         });
+    session.decide_async(
+        (*evs)[0].request, opts, [evs, mapping = mapping, finish, reply_header](DecideResult res) {
+          Outgoing o;
+          reply_header(o);
+          if (!res.ok()) {
+            Reply e = authzen_error(res.reply, *mapping, (*evs)[0]);
+            o.status = e.status;
+            o.body = std::move(e.body);
+          } else {
+            append_authzen_decision(o.body, res.reply.body, res.decided[0].outcome, *mapping,
+                                    (*evs)[0].origins, (*evs)[0].ignored, nullptr);
+          }
+          finish(std::move(o), ErrorCode::kNone);
+        });
     return true;
   }
 
@@ -688,8 +626,9 @@ bool AuthzenEndpoints::evaluate(const Incoming& req, bool batch, Session& sessio
       bool stop =
           semantic == kSemanticDenyOnFirstDeny ? o != Outcome::kPermit : o == Outcome::kPermit;
       if (k) body += ',';
-      render_decision(body, res.reply.body, o, *mapping, (*evs)[k],
-                      stop && semantic == kSemanticDenyOnFirstDeny ? semantic : nullptr);
+      append_authzen_decision(body, res.reply.body, o, *mapping, (*evs)[k].origins,
+                              (*evs)[k].ignored,
+                              stop && semantic == kSemanticDenyOnFirstDeny ? semantic : nullptr);
       if (stop) break;
     }
     body += "]}";
@@ -725,19 +664,17 @@ bool AuthzenEndpoints::evaluate(const Incoming& req, bool batch, Session& sessio
   };
   for (size_t k = 0; k < n; ++k) {
     state->pending.fetch_add(1, std::memory_order_relaxed);
-    session.decide_async((*evs)[k].request, opts,
-                         [state, evs, mapping = mapping, k, complete](DecideResult res) {
-                           if (!res.ok()) {
-                             std::lock_guard lk(state->mu);
-                             if (!state->error)
-                               state->error = authzen_error(res.reply, *mapping, (*evs)[k]);
-                           } else {
-                             render_decision(state->rendered[k], res.reply.body,
-                                             res.decided[0].outcome, *mapping, (*evs)[k], nullptr);
-                           }
-                           if (state->pending.fetch_sub(1, std::memory_order_acq_rel) == 1)
-                             complete();
-                         });
+    session.decide_async(
+        (*evs)[k].request, opts, [state, evs, mapping = mapping, k, complete](DecideResult res) {
+          if (!res.ok()) {
+            std::lock_guard lk(state->mu);
+            if (!state->error) state->error = authzen_error(res.reply, *mapping, (*evs)[k]);
+          } else {
+            append_authzen_decision(state->rendered[k], res.reply.body, res.decided[0].outcome,
+                                    *mapping, (*evs)[k].origins, (*evs)[k].ignored, nullptr);
+          }
+          if (state->pending.fetch_sub(1, std::memory_order_acq_rel) == 1) complete();
+        });
   }
   if (state->pending.fetch_sub(1, std::memory_order_acq_rel) == 1) complete();
   return true;
