@@ -29,6 +29,8 @@ struct Incoming {
   QueryParams params;
   std::string authorization;
   std::optional<std::string> content_type;
+  std::string host;        // the Host header
+  std::string request_id;  // the X-Request-ID header (AuthZEN)
   std::string body;
 };
 
@@ -61,10 +63,12 @@ class TokenWatch {
 };
 
 struct Route;
+class AuthzenEndpoints;
 
 class HttpService {
  public:
   HttpService(Service& service, const HttpOptions& options);
+  ~HttpService();
 
   TokenWatch& tokens() { return tokens_; }
 
@@ -96,6 +100,7 @@ class HttpService {
   Service& service_;
   const HttpOptions& options_;
   TokenWatch tokens_;
+  std::unique_ptr<AuthzenEndpoints> authzen_;
   std::atomic<int64_t> last_warn_s_{0};
 };
 

@@ -63,4 +63,9 @@ std::string example_request(const std::string& name);
 std::string slurp_file(const std::string& path);
 void write_file(const std::string& path, const std::string& text);
 
+// `chattr +i` / `-i` on a file that exists (immutable: not writable even by
+// root), and whether the filesystem under `dir` supports it.
+void chattr(const std::string& flag, const std::string& path);
+bool immutable_supported(const std::string& dir);
+
 }  // namespace ethos::testing
