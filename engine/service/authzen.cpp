@@ -239,7 +239,9 @@ class RequestBuilder {
                     src);
       return false;
     }
-    *target = v;
+    // A set given one value (an action's name for the purposes) is that one
+    // member: `"summarization"` becomes `["summarization"]`.
+    *target = a.type.kind == ValueType::kSet && v.is_string() ? json::array({v}) : v;
     if (a.type.kind == ValueType::kTimestamp) add_missing_seconds(*target);
     set_by_.emplace(a.path, src);
     return true;

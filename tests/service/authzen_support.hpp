@@ -19,8 +19,9 @@ using json = nlohmann::json;
 inline json authzen_example(const std::string& name) {
   json r = json::parse(example_request(name));
   json purpose = r["purpose"];
-  std::string category = purpose["category"];
-  purpose.erase("category");
+  // One action, one purpose: the example's first (they each have one).
+  std::string category = purpose["categories"].at(0);
+  purpose.erase("categories");
   json patient = r["patient"];
   std::string id = patient["id"];
   patient.erase("id");
@@ -55,7 +56,7 @@ inline const char* kSpecExampleMapping = R"({
     {"to": "time", "from": "context.time"},
     {"to": "jurisdiction", "from": "context.jurisdiction"},
     {"to": "actor", "from": "subject.properties"},
-    {"to": "purpose.category", "from": "action.name",
+    {"to": "purpose.categories", "from": "action.name",
      "values": {"can_read": "summarization", "read": "summarization", "can_edit": "documentation"}},
     {"to": "purpose", "from": "context.purpose"},
     {"to": "patient.id", "from": "resource.id"},

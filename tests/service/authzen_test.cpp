@@ -135,7 +135,7 @@ TEST_CASE(
   for (const auto& e : d["evaluations"]) {
     json one = json_of(
         s.get("/v1/decisions/" + e["context"]["decision_id"].get<std::string>(), s.auditor));
-    categories.push_back(one["request"]["purpose"]["category"].get<std::string>());
+    categories.push_back(one["request"]["purpose"]["categories"].at(0).get<std::string>());
   }
   CHECK(categories == std::vector<std::string>{"summarization", "summarization", "documentation"});
   CHECK(logged(s, rid).size() == 3);
