@@ -6,12 +6,6 @@ namespace ethos::lsp {
 
 namespace {
 
-std::string key(SymbolKind kind, std::string_view id) {
-  std::string k(1, static_cast<char>('a' + static_cast<int>(kind)));
-  k += id;
-  return k;
-}
-
 std::string qualified(const std::string& module, const std::string& name) {
   return module.empty() ? name : module + "." + name;
 }
@@ -46,10 +40,10 @@ const char* symbol_kind_name(SymbolKind k) {
 }
 
 uint32_t SymbolIndex::add(Symbol s) {
-  auto k = key(s.kind, s.id);
-  if (auto it = by_id_.find(k); it != by_id_.end()) return it->second;  // the first declaration
+  auto& ids = by_id_[static_cast<size_t>(s.kind)];
+  if (auto it = ids.find(s.id); it != ids.end()) return it->second;  // the first declaration
   auto i = static_cast<uint32_t>(symbols_.size());
-  by_id_.emplace(std::move(k), i);
+  ids.emplace(s.id, i);
   occurrences_.push_back({s.name, i, true});
   symbols_.push_back(std::move(s));
   return i;
@@ -81,7 +75,7 @@ void SymbolIndex::add_path(Span span, const std::string& path) {
     size_t dot = path.find('.', start);
     size_t end = dot == std::string::npos ? path.size() : dot;
     add_use(part(span, static_cast<uint32_t>(start), static_cast<uint32_t>(end)),
-            find(SymbolKind::kAttribute, path.substr(0, end)));
+            find(SymbolKind::kAttribute, std::string_view(path).substr(0, end)));
     if (dot == std::string::npos) break;
     start = dot + 1;
   }
@@ -101,7 +95,10 @@ void SymbolIndex::add_expr(const ast::Expr& e, const std::string& module) {
 std::optional<uint32_t> SymbolIndex::resolve_name(std::string_view module,
                                                   std::string_view name) const {
   if (name.find('.') == std::string_view::npos) {
-    std::string id = std::string(module) + "." + std::string(name);
+    thread_local std::string id;  // no allocation per name once it has grown
+    id.assign(module);
+    id += '.';
+    id += name;
     if (auto s = find(SymbolKind::kDefine, id)) return s;
     if (auto s = find(SymbolKind::kParam, id)) return s;
   } else if (name.find('.') == name.rfind('.')) {
@@ -112,14 +109,15 @@ std::optional<uint32_t> SymbolIndex::resolve_name(std::string_view module,
 }
 
 std::optional<uint32_t> SymbolIndex::find(SymbolKind kind, std::string_view id) const {
-  auto it = by_id_.find(key(kind, id));
-  if (it == by_id_.end()) return std::nullopt;
+  const auto& ids = by_id_[static_cast<size_t>(kind)];
+  auto it = ids.find(id);
+  if (it == ids.end()) return std::nullopt;
   return it->second;
 }
 
 void SymbolIndex::build(const std::vector<ast::File>& files) {
   symbols_.clear();
-  by_id_.clear();
+  for (auto& ids : by_id_) ids.clear();
   occurrences_.clear();
   // Declarations first, so that a use may come before what it names.
   for (const auto& f : files) {

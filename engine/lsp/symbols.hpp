@@ -6,14 +6,15 @@
 // points into the syntax trees it was built from and lives no longer.
 #pragma once
 
+#include <array>
 #include <cstdint>
-#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include <ethos/base/source.hpp>
+#include <ethos/check/policy.hpp>
 #include <ethos/syntax/ast.hpp>
 
 namespace ethos::lsp {
@@ -71,7 +72,7 @@ class SymbolIndex {
   void add_path(Span span, const std::string& path);
 
   std::vector<Symbol> symbols_;
-  std::map<std::string, uint32_t, std::less<>> by_id_;  // kind letter + id
+  std::array<StringMap<uint32_t>, 8> by_id_;  // by kind, then id
   std::vector<Occurrence> occurrences_;
 };
 
