@@ -56,7 +56,33 @@ std::vector<CodeAction> code_actions(const Pack& pack, uint32_t file, uint32_t b
     if (written.front() == '"') fix = "\"" + fix + "\"";
     if (fix.front() == '@' && written.front() != '@') fix.erase(0, 1);
     if (fix == written) continue;
-    out.push_back({"change `" + written + "` to `" + fix + "`", i, TextEdit{d.span, fix}});
+    out.push_back({"change `" + written + "` to `" + fix + "`", i, false, TextEdit{d.span, fix}});
+  }
+  for (size_t i = 0; i < pack.findings.size(); ++i) {
+    const Finding& f = pack.findings[i];
+    if (f.span.file != file || f.span.end < begin || f.span.begin > end) continue;
+    const char* what = f.kind == FindingKind::kUnusedDefine       ? "define"
+                       : f.kind == FindingKind::kUnusedParam      ? "param"
+                       : f.kind == FindingKind::kUnusedObligation ? "obligation"
+                                                                  : nullptr;
+    if (!what) continue;
+    for (const auto& d : pack.files[file].declarations) {
+      if (d.span.begin > f.span.begin || f.span.begin >= d.span.end) continue;
+      // From the comment lines directly above it to the end of its last line.
+      uint32_t from = d.span.begin, want = d.span.line - 1;
+      for (auto c = d.comments.rbegin(); c != d.comments.rend() && c->span.line == want; ++c) {
+        from = c->span.begin;
+        --want;
+      }
+      size_t line_start = from == 0 ? std::string::npos : text.rfind('\n', from - 1);
+      from = line_start == std::string::npos ? 0 : static_cast<uint32_t>(line_start + 1);
+      size_t to = text.find('\n', d.span.end == 0 ? 0 : d.span.end - 1);
+      to = to == std::string::npos ? text.size() : to + 1;
+      std::string name(text.substr(f.span.begin, f.span.end - f.span.begin));
+      out.push_back({std::string("remove the unused ") + what + " `" + name + "`", i, true,
+                     TextEdit{pack.sources.span(file, from, static_cast<uint32_t>(to)), ""}});
+      break;
+    }
   }
   return out;
 }

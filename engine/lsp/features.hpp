@@ -82,11 +82,14 @@ struct TextEdit {
 std::optional<std::vector<TextEdit>> format(const Pack& pack, uint32_t file, std::string& error);
 struct CodeAction {
   std::string title;
-  size_t diagnostic = 0;  // index into pack.diagnostics.items()
+  size_t diagnostic = 0;  // index into pack.diagnostics.items(), or pack.findings for lint
+  bool lint = false;
   TextEdit edit;
 };
 // Fixes for the diagnostics of the file that overlap [begin, end]: each
-// "did you mean `x`?" becomes an edit that writes `x`.
+// "did you mean `x`?" becomes an edit that writes `x`; a lint finding of an
+// unused define, param or obligation an edit that removes its declaration
+// (with the comment lines above it).
 std::vector<CodeAction> code_actions(const Pack& pack, uint32_t file, uint32_t begin, uint32_t end);
 
 // Semantic tokens: the legend's types (by index), and a file's tokens in order.

@@ -140,6 +140,14 @@ json Protocol::diagnostic(const Pack& pack, uint32_t file, const Diagnostic& d) 
   return out;
 }
 
+json Protocol::finding(const Pack& pack, const Finding& f) const {
+  Diagnostic d{f.severity, f.span, f.message, f.help, f.notes};
+  json out = diagnostic(pack, f.span.file, d);
+  out["source"] = "ethos lint";
+  out["code"] = finding_kind_name(f.kind);
+  return out;
+}
+
 std::string Protocol::apply_change(const std::string& text, const json& change) const {
   if (!change.contains("range")) return change.at("text").get<std::string>();
   // A range edit: positions in the client's encoding over the current text.

@@ -16,6 +16,8 @@ class Protocol {
   // The server's capabilities; reads the client's position encodings.
   nlohmann::json initialize(const nlohmann::json& params);
   nlohmann::json diagnostic(const Pack& pack, uint32_t file, const Diagnostic& d) const;
+  // A finding of `ethos lint`, as a diagnostic with source `ethos lint` and its kind as code.
+  nlohmann::json finding(const Pack& pack, const Finding& f) const;
   // A `TextDocumentContentChangeEvent` applied to `text` (whole or a range).
   std::string apply_change(const std::string& text, const nlohmann::json& change) const;
   nlohmann::json workspace_symbols(const Pack& pack, const std::string& query) const;

@@ -111,6 +111,9 @@ void Server::Impl::publish(Pack& pack, const std::string& trigger, std::vector<s
     if (file >= by_file.size()) continue;
     by_file[file].push_back(protocol.diagnostic(pack, file, d));
   }
+  for (const Finding& f : pack.findings)
+    if (f.span.file < by_file.size() && f.span.line > 0)
+      by_file[f.span.file].push_back(protocol.finding(pack, f));
   for (uint32_t i = 0; i < by_file.size(); ++i) {
     std::string uri = pack.uri(i);
     std::string text = by_file[i].dump();
@@ -134,7 +137,9 @@ void Server::Impl::notify(const std::string& method, const json& params,
     const json& doc = params.at("textDocument");
     std::string uri = doc.at("uri").get<std::string>();
     if (uri_to_path(uri).empty()) return;
-    publish(workspace.set_text(uri, doc.at("text").get<std::string>()), uri, out);
+    Pack& pack = workspace.set_text(uri, doc.at("text").get<std::string>());
+    workspace.lint(pack);  // on open and save, not on each edit
+    publish(pack, uri, out);
   } else if (method == "textDocument/didChange") {
     std::string uri = params.at("textDocument").at("uri").get<std::string>();
     const std::string* current = workspace.text_of(uri);
@@ -149,7 +154,10 @@ void Server::Impl::notify(const std::string& method, const json& params,
   } else if (method == "textDocument/didSave") {
     std::string uri = params.at("textDocument").at("uri").get<std::string>();
     workspace.reload(uri);
-    if (Pack* p = workspace.pack_of(uri)) publish(*p, uri, out);
+    if (Pack* p = workspace.pack_of(uri)) {
+      workspace.lint(*p);
+      publish(*p, uri, out);
+    }
   } else if (method == "workspace/didChangeWatchedFiles") {
     for (const auto& change : params.at("changes")) {
       std::string uri = change.at("uri").get<std::string>();

@@ -5,6 +5,7 @@
 #include <fstream>
 #include <sstream>
 
+#include <ethos/compile/bundle.hpp>
 #include <ethos/syntax/parser.hpp>
 
 namespace ethos::lsp {
@@ -171,6 +172,7 @@ void Workspace::replace(Pack& p, uint32_t file, std::string text) {
 
 void Workspace::check(Pack& p) {
   p.diagnostics = Diagnostics{};
+  p.findings.clear();
   for (const auto& d : p.parse_diagnostics)
     for (const auto& item : d.items()) p.diagnostics.add(item);
   if (p.files.empty()) {
@@ -221,6 +223,18 @@ Pack& Workspace::set_text(const std::string& uri, std::string text) {
   replace(p, *file, std::move(text));
   check(p);
   return p;
+}
+
+void Workspace::lint(Pack& p) {
+  p.findings.clear();
+  if (!p.policy || p.policy->rules.size() > kLintMaxRules) return;
+  std::vector<std::pair<std::string, std::string>> texts;
+  for (const auto& f : p.sources.files) texts.emplace_back(f.path(), f.text());
+  Diagnostics diags;
+  // The same sorted names as the pack: file indexes and spans agree.
+  Bundle b = load_bundle_texts(std::move(texts), diags, options_);
+  if (!b.policy) return;
+  p.findings = ethos::lint(b).findings;
 }
 
 void Workspace::close(const std::string& uri) {

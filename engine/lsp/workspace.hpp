@@ -16,6 +16,7 @@
 #include <string_view>
 #include <vector>
 
+#include <ethos/authoring/lint.hpp>
 #include <ethos/base/source.hpp>
 #include <ethos/check/check.hpp>
 #include <ethos/check/policy.hpp>
@@ -58,6 +59,9 @@ struct Pack {
   std::shared_ptr<const Policy> policy;        // null when the pack has errors
   SymbolIndex symbols;
   std::vector<bool> open;  // by file: an editor has it open
+  // `ethos lint`'s findings as of the last open or save (cleared by an edit:
+  // their places would be stale). Empty while the pack has errors.
+  std::vector<Finding> findings;
 
   std::string uri(uint32_t file) const;
   std::optional<uint32_t> file_of(const std::string& uri) const;
@@ -76,6 +80,9 @@ class Workspace {
   Pack* pack_of(const std::string& uri);
   std::vector<Pack*> packs();
   const std::string* text_of(const std::string& uri);  // the open text, or null
+  // Runs `ethos lint` on a pack that checks clean, with at most kLintMaxRules
+  // rules (the solver's questions grow faster than the pack).
+  void lint(Pack& pack);
 
  private:
   Pack& load(const std::string& root);
@@ -86,6 +93,8 @@ class Workspace {
   std::map<std::string, std::unique_ptr<Pack>> packs_;  // by root
   std::map<std::string, std::string> open_;             // uri -> text
 };
+
+inline constexpr size_t kLintMaxRules = 2000;
 
 // The pack root for a file: the nearest directory at or above it holding
 // schema.ethos, else the file's directory.

@@ -321,3 +321,46 @@ TEST_CASE("exit without shutdown ends the server with code 1") {
   lsp.notify("exit");
   CHECK(lsp.wait_exit() == 1);
 }
+
+TEST_CASE("a lint finding with a fix gets a code action that removes the unused define") {
+  std::string pack = copy_of_pack(temp_dir());
+  std::string uri = path_to_uri(pack + "/extra.ethos");
+  const std::string text =
+      "module extra \"Extra\"\n"
+      "\n"
+      "// never read by a rule\n"
+      "define unused_flag = patient.age > 99\n"
+      "\n"
+      "rule minors_are_reviewed:\n"
+      "  escalate\n"
+      "  when patient.age < 18\n"
+      "  because \"a minor's care is reviewed\"\n"
+      "  cite \"APA Ethics Code 3.04\"\n";
+  LspProcess lsp;
+  lsp.initialize();
+  lsp.open(uri, text);
+  json diags = lsp.diagnostics_for(uri);
+  json unused;
+  for (const auto& d : diags)
+    if (d.value("code", "") == "unused-define") unused = d;
+  REQUIRE(unused.is_object());
+  CHECK(unused["source"] == "ethos lint");
+  CHECK(unused["severity"] == 2);
+  CHECK(unused["range"]["start"] == json{{"line", 3}, {"character", 7}});
+  json actions = lsp.call("textDocument/codeAction",
+                          {{"textDocument", {{"uri", uri}}},
+                           {"range", unused["range"]},
+                           {"context", {{"diagnostics", {unused}}}}})["result"];
+  REQUIRE(actions.size() == 1);
+  CHECK(actions[0]["title"] == "remove the unused define `unused_flag`");
+  std::string fixed = apply_edit(text, actions[0]["edit"]["changes"][uri][0]);
+  CHECK(fixed ==
+        "module extra \"Extra\"\n"
+        "\n"
+        "\n"
+        "rule minors_are_reviewed:\n"
+        "  escalate\n"
+        "  when patient.age < 18\n"
+        "  because \"a minor's care is reviewed\"\n"
+        "  cite \"APA Ethics Code 3.04\"\n");
+}
