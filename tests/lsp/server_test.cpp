@@ -347,10 +347,10 @@ TEST_CASE("a lint finding with a fix gets a code action that removes the unused 
   CHECK(unused["source"] == "ethos lint");
   CHECK(unused["severity"] == 2);
   CHECK(unused["range"]["start"] == json{{"line", 3}, {"character", 7}});
-  json actions = lsp.call("textDocument/codeAction",
-                          {{"textDocument", {{"uri", uri}}},
-                           {"range", unused["range"]},
-                           {"context", {{"diagnostics", {unused}}}}})["result"];
+  json actions =
+      lsp.call("textDocument/codeAction", {{"textDocument", {{"uri", uri}}},
+                                           {"range", unused["range"]},
+                                           {"context", {{"diagnostics", {unused}}}}})["result"];
   REQUIRE(actions.size() == 1);
   CHECK(actions[0]["title"] == "remove the unused define `unused_flag`");
   std::string fixed = apply_edit(text, actions[0]["edit"]["changes"][uri][0]);
@@ -363,4 +363,79 @@ TEST_CASE("a lint finding with a fix gets a code action that removes the unused 
         "  when patient.age < 18\n"
         "  because \"a minor's care is reviewed\"\n"
         "  cite \"APA Ethics Code 3.04\"\n");
+}
+
+TEST_CASE("hover on a param shows its default, and on a source its title and URL") {
+  std::string pack = copy_of_pack(temp_dir());
+  std::string uri = path_to_uri(pack + "/privacy.ethos");
+  std::string text = read_text(pack + "/privacy.ethos");
+  std::string sources_uri = path_to_uri(pack + "/sources.ethos");
+  std::string sources = read_text(pack + "/sources.ethos");
+  LspProcess lsp;
+  lsp.initialize();
+  lsp.open(uri, text);
+  lsp.open(sources_uri, sources);
+  json r = lsp.call(
+      "textDocument/hover",
+      {{"textDocument", {{"uri", uri}}}, {"position", position_of(text, "max_retention_days", 2)}});
+  std::string md = r["result"]["contents"]["value"];
+  CHECK(md.find("param privacy.max_retention_days: int = 30") != std::string::npos);
+  CHECK(md.find("Default `30`") != std::string::npos);
+  r = lsp.call("textDocument/hover", {{"textDocument", {{"uri", sources_uri}}},
+                                      {"position", position_of(sources, "source il_wopr", 8)}});
+  md = r["result"]["contents"]["value"];
+  CHECK(md.find("Illinois Wellness and Oversight for Psychological Resources Act") !=
+        std::string::npos);
+  CHECK(md.find("https://ilga.gov/legislation/PublicActs/View/104-0054") != std::string::npos);
+}
+
+TEST_CASE("completion after `cite` lists sources and after `overrides` rules") {
+  std::string pack = copy_of_pack(temp_dir());
+  std::string uri = path_to_uri(pack + "/typo.ethos");
+  std::string text = std::string(kTypo);
+  text.replace(text.find("patient.agee"), 12, "patient.age");
+  text.replace(text.find("  cite \"APA Ethics Code 3.04\"\n"), 29, "  overrides \n  cite \n");
+  LspProcess lsp;
+  lsp.initialize();
+  lsp.open(uri, text);
+  auto labels_at = [&](const json& pos) {
+    std::vector<std::string> labels;
+    json r =
+        lsp.call("textDocument/completion", {{"textDocument", {{"uri", uri}}}, {"position", pos}});
+    for (const auto& item : r["result"]["items"]) labels.push_back(item["label"]);
+    return labels;
+  };
+  auto sources = labels_at(position_of(text, "cite ", 5));
+  CHECK(std::find(sources.begin(), sources.end(), "il_wopr") != sources.end());
+  CHECK(std::find(sources.begin(), sources.end(), "privacy.baa_required") == sources.end());
+  auto rules = labels_at(position_of(text, "overrides ", 10));
+  CHECK(std::find(rules.begin(), rules.end(), "privacy.baa_required") != rules.end());
+  CHECK(std::find(rules.begin(), rules.end(), "il_wopr") == rules.end());
+}
+
+TEST_CASE("hover on a rule names the rules it overrides and those that override it") {
+  std::string pack = copy_of_pack(temp_dir());
+  std::string privacy_uri = path_to_uri(pack + "/privacy.ethos");
+  std::string privacy = read_text(pack + "/privacy.ethos");
+  std::string safety_uri = path_to_uri(pack + "/safety.ethos");
+  std::string safety = read_text(pack + "/safety.ethos");
+  LspProcess lsp;
+  lsp.initialize();
+  lsp.open(privacy_uri, privacy);
+  lsp.open(safety_uri, safety);
+  json r =
+      lsp.call("textDocument/hover",
+               {{"textDocument", {{"uri", privacy_uri}}},
+                {"position",
+                 position_of(privacy, "rule no_disclosure_to_third_parties_without_consent", 6)}});
+  std::string md = r["result"]["contents"]["value"];
+  CHECK(md.find("**Overridden by** `safety.imminent_threat_disclosure_is_permitted`") !=
+        std::string::npos);
+  r = lsp.call(
+      "textDocument/hover",
+      {{"textDocument", {{"uri", safety_uri}}},
+       {"position", position_of(safety, "rule imminent_threat_disclosure_is_permitted", 6)}});
+  md = r["result"]["contents"]["value"];
+  CHECK(md.find("**Overrides** `privacy.no_disclosure_to_third_parties_without_consent`, "
+                "`safety.risk_signals_are_escalated_to_a_human`") != std::string::npos);
 }
