@@ -142,10 +142,22 @@ Pack& Workspace::load(const std::string& root) {
   p.root = root;
   std::vector<std::pair<std::string, std::string>> texts;
   std::error_code ec;
-  for (auto it = fs::recursive_directory_iterator(root, ec);
-       !ec && it != fs::recursive_directory_iterator(); it.increment(ec))
-    if (it->is_regular_file() && it->path().extension() == ".ethos")
-      texts.emplace_back(fs::relative(it->path(), root).generic_string(), read_file(it->path()));
+  auto take = [&](const fs::directory_entry& e) {
+    if (e.is_regular_file() && e.path().extension() == ".ethos")
+      texts.emplace_back(fs::relative(e.path(), root).generic_string(), read_file(e.path()));
+  };
+  // A pack (a directory with schema.ethos) is read with its subdirectories, as
+  // `ethos check` reads it; a loose file's directory (say, a download folder)
+  // only at its own level.
+  if (fs::exists(fs::path(root) / "schema.ethos", ec)) {
+    for (auto it = fs::recursive_directory_iterator(root, ec);
+         !ec && it != fs::recursive_directory_iterator(); it.increment(ec))
+      take(*it);
+  } else {
+    for (auto it = fs::directory_iterator(root, ec); !ec && it != fs::directory_iterator();
+         it.increment(ec))
+      take(*it);
+  }
   std::sort(texts.begin(), texts.end());
   for (auto& [name, text] : texts) {
     std::string uri = path_to_uri((fs::path(root) / name).string());

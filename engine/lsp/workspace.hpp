@@ -1,7 +1,8 @@
 // The language server's view of the policy files: packs of open documents
 // over the files on disk. A pack is the directory that holds a file's
-// `schema.ethos` (the nearest one above it, else the file's own directory),
-// with every .ethos file under it, as `ethos check <dir>` loads it. Open
+// `schema.ethos` (the nearest one above it), with every .ethos file under
+// it, as `ethos check <dir>` loads it; a file with no schema.ethos above it
+// is checked with the .ethos files of its own directory. Open
 // documents replace their file's text on disk. Each change re-parses only the
 // files that changed and re-checks the whole pack with the same checker as
 // `ethos check`, so a change in schema.ethos re-checks every module.
@@ -97,7 +98,8 @@ class Workspace {
 inline constexpr size_t kLintMaxRules = 2000;
 
 // The pack root for a file: the nearest directory at or above it holding
-// schema.ethos, else the file's directory.
+// schema.ethos, else the file's directory (then read without its
+// subdirectories).
 std::string pack_root(const std::string& path);
 
 }  // namespace ethos::lsp

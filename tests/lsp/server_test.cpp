@@ -439,3 +439,20 @@ TEST_CASE("hover on a rule names the rules it overrides and those that override 
   CHECK(md.find("**Overrides** `privacy.no_disclosure_to_third_parties_without_consent`, "
                 "`safety.risk_signals_are_escalated_to_a_human`") != std::string::npos);
 }
+
+TEST_CASE("a file with no schema.ethos above it is checked with its own directory only") {
+  namespace fs = std::filesystem;
+  std::string dir = temp_dir();
+  fs::create_directories(dir + "/sub");
+  const char* module = "module loose \"Loose\"\n";
+  std::ofstream(dir + "/sub/again.ethos") << module;  // would be `declared twice` if read
+  std::string uri = path_to_uri(dir + "/loose.ethos");
+  LspProcess lsp;
+  lsp.initialize();
+  lsp.open(uri, module);
+  json diags = lsp.diagnostics_for(uri);
+  REQUIRE(!diags.empty());
+  for (const auto& d : diags)
+    CHECK(d["message"].get<std::string>().find("declared twice") == std::string::npos);
+  CHECK(diags[0]["message"].get<std::string>().find("schema") != std::string::npos);
+}
