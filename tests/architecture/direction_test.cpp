@@ -17,11 +17,11 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// The pipeline's order; stages of equal rank (authoring and log; service and api) are siblings
+// The pipeline's order; stages of equal rank (authoring and log; service, api and lsp) are siblings
 // and may not include each other.
 const std::map<std::string, int> kRank = {
-    {"base", 0}, {"syntax", 1},    {"graph", 2}, {"check", 3},   {"compile", 4},
-    {"eval", 5}, {"authoring", 6}, {"log", 6},   {"service", 7}, {"api", 7},
+    {"base", 0},      {"syntax", 1}, {"graph", 2},   {"check", 3}, {"compile", 4}, {"eval", 5},
+    {"authoring", 6}, {"log", 6},    {"service", 7}, {"api", 7},   {"lsp", 7},
 };
 
 // "engine/eval/decision.cpp:3 includes <ethos/log/...> (log is not below eval)" for each breach.
