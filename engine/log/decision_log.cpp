@@ -573,7 +573,17 @@ Query filter_query(std::string select, const LogFilter& f, bool order, bool requ
         "?))";
     for (int i = 0; i < 4; ++i) q.params.emplace_back("\"" + *f.rule + "\"");
   }
-  if (order) q.sql += " ORDER BY seq";
+  if (f.module) {
+    // A rule id is `module.rule`: the quoted prefix matches the module's rules only.
+    q.sql += " AND (instr(reasons, ?) OR default_module = ?)";
+    q.params.emplace_back("\"" + *f.module + ".");
+    q.params.emplace_back(*f.module);
+  }
+  if (f.missing) {
+    q.sql += " AND instr(missing_facts, ?)";
+    q.params.emplace_back("\"" + *f.missing + "\"");
+  }
+  if (order) q.sql += f.newest_first ? " ORDER BY seq DESC" : " ORDER BY seq";
   if (f.limit) q.sql += " LIMIT " + std::to_string(f.limit);
   return q;
 }
@@ -624,6 +634,62 @@ void DecisionLog::scan(const LogFilter& filter,
     read_entry(s, e);
     if (!visit(e)) break;
   }
+}
+
+LogSummary DecisionLog::summarize(const LogFilter& filter, int64_t bucket_seconds,
+                                  size_t top) const {
+  std::lock_guard lk(impl_->read_mu);
+  bool table = impl_->version >= 3;
+  LogFilter f = filter;
+  f.limit = 0;
+  LogSummary out;
+  int64_t width = std::max<int64_t>(bucket_seconds, 1);
+  std::string w = std::to_string(width);
+  {
+    Query q = filter_query(
+        "SELECT (time / " + w + ") * " + w + ", outcome, count(*) FROM decisions", f, false, table);
+    q.sql += " GROUP BY 1, 2 ORDER BY 1";
+    Statement s(impl_->db, q.sql);
+    bind_query(s, q);
+    while (s.step()) {
+      int64_t start = s.column_int(0);
+      if (out.buckets.empty() || out.buckets.back().start != start)
+        out.buckets.push_back(LogSummary::Bucket{start, 0, 0, 0});
+      auto n = static_cast<uint64_t>(s.column_int(2));
+      std::string_view outcome = s.column_text(1);
+      LogSummary::Bucket& b = out.buckets.back();
+      if (outcome == "permit") {
+        b.permit += n;
+        out.permit += n;
+      } else if (outcome == "deny") {
+        b.deny += n;
+        out.deny += n;
+      } else {
+        b.escalate += n;
+        out.escalate += n;
+      }
+    }
+  }
+  // The arrays are JSON (log_entry.hpp): SQLite's json_each takes them apart.
+  auto top_of = [&](const char* column, std::vector<std::pair<std::string, uint64_t>>& into) {
+    Query q =
+        filter_query(std::string("SELECT j.value, count(*) FROM decisions, json_each(decisions.") +
+                         column + ") j",
+                     f, false, table);
+    q.sql += " GROUP BY j.value ORDER BY 2 DESC, 1 LIMIT " + std::to_string(top);
+    Statement s(impl_->db, q.sql);
+    bind_query(s, q);
+    while (s.step())
+      into.emplace_back(std::string(s.column_text(0)), static_cast<uint64_t>(s.column_int(1)));
+  };
+  top_of("reasons", out.top_rules);
+  top_of("missing_facts", out.top_missing);
+  Query q = filter_query("SELECT bundle, min(time) FROM decisions", f, false, table);
+  q.sql += " GROUP BY bundle ORDER BY 2, 1";
+  Statement s(impl_->db, q.sql);
+  bind_query(s, q);
+  while (s.step()) out.bundles.emplace_back(std::string(s.column_text(0)), s.column_int(1));
+  return out;
 }
 
 std::optional<LogEntry> DecisionLog::find(std::string_view decision_id) const {
