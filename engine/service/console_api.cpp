@@ -29,17 +29,6 @@ Reply malformed(const json::exception& e) {
                      "$");
 }
 
-// A file's name as the playground shows it: relative to the policy directory.
-std::string display_name(const std::string& path, const std::vector<std::string>& roots) {
-  for (const auto& root : roots) {
-    std::string prefix = root;
-    if (!prefix.empty() && prefix.back() != '/') prefix += '/';
-    if (path.size() > prefix.size() && path.compare(0, prefix.size(), prefix) == 0)
-      return path.substr(prefix.size());
-  }
-  return std::filesystem::path(path).filename().string();
-}
-
 json schema_json(const Schema& schema) {
   json attrs = json::array();
   for (const auto& a : schema.attributes) {
@@ -118,8 +107,7 @@ Reply ConsoleApi::playground_start() const {
   const Bundle& b = active->bundle;
   json files = json::array();
   for (const auto& f : b.sources.files)
-    files.push_back(
-        {{"name", display_name(f.path(), service_.options().policy_paths)}, {"text", f.text()}});
+    files.push_back({{"name", f.path()}, {"text", f.text()}});  // relative to the policy directory
   json doc = {{"bundle", b.hash},
               {"files", std::move(files)},
               {"schema", schema_json(b.policy->schema)},

@@ -39,8 +39,10 @@ test('filtering to denies lists only denies, and a deny shows its reasons and ci
   await signIn(page, server, server.tokens.auditor);
   await page.goto(`${server.url}/#/decisions`);
   await page.selectOption('#f-outcome', 'deny');
+  // Privacy's rules cite HIPAA and the professional codes, in force everywhere.
+  await page.fill('#f-module', 'privacy');
   await page.click('form.filters button[type=submit]');
-  await page.waitForFunction(() => location.hash.includes('outcome=deny'));
+  await page.waitForFunction(() => location.hash.includes('outcome=deny') && location.hash.includes('module=privacy'));
   await page.waitForSelector('table.decisions tbody tr');
   const outcomes = await page.locator('table.decisions tbody .badge').allTextContents();
   assert.ok(outcomes.length > 0);
@@ -48,11 +50,17 @@ test('filtering to denies lists only denies, and a deny shows its reasons and ci
   await page.locator('table.decisions a.decision-link').first().click();
   await page.waitForSelector('.reason .because');
   const because = await page.locator('.reasons .reason .because').first().textContent();
-  const cite = await page.locator('.reasons .reason .cite').first().textContent();
+  const cite = await page.locator('ol.reasons .reason .cite').first().textContent();
   assert.ok(because.length > 10, because);
   assert.ok(cite.length > 3, cite);
   assert.ok(await page.locator('.reasons .reason .because').first().isVisible());
-  assert.ok(await page.locator('.reasons .reason .cite').first().isVisible());
+  assert.ok(await page.locator('ol.reasons .reason .cite').first().isVisible());
+  // What the page shows is what the log holds.
+  const id = decodeURIComponent(new URL(page.url()).hash.split('/').pop());
+  const recorded = JSON.parse((await server.api(`/v1/decisions/${id}`, server.tokens.auditor)).body).decision;
+  assert.deepEqual(await page.locator('ol.reasons > .reason .rule-id').allTextContents(),
+    recorded.reasons.map((r) => r.rule));
+  assert.ok(recorded.reasons.some((r) => r.rule.startsWith('privacy.')));
   await screenshot(page, 'decision');
   // Replay reproduces it under its own bundle.
   await page.click('#replay');

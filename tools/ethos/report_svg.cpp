@@ -126,10 +126,16 @@ std::string svg_rank_bars(const std::vector<std::pair<std::string, uint64_t>>& r
   out += "<text x=\"0\" y=\"18\" class=\"title\">" + html_escape(title) + "</text>";
   if (rows.empty()) out += "<text x=\"0\" y=\"" + num(kTop + 14) + "\" class=\"tick\">none</text>";
   double yy = kTop;
+  // About 50 characters fit left of the bars: keep a long id's end, where its name is.
+  auto fitted = [](const std::string& label) {
+    constexpr size_t kMax = 50;
+    return label.size() <= kMax ? label : "\u2026" + label.substr(label.size() - (kMax - 1));
+  };
   for (const auto& [label, v] : rows) {
     double w = pw * static_cast<double>(v) / static_cast<double>(max);
     out += "<text x=\"" + num(kLabel - 8) + "\" y=\"" + num(yy + 15) +
-           "\" class=\"tick\" text-anchor=\"end\">" + html_escape(label) + "</text>";
+           "\" class=\"tick\" text-anchor=\"end\"><title>" + html_escape(label) + "</title>" +
+           html_escape(fitted(label)) + "</text>";
     out += "<rect x=\"" + num(kLabel) + "\" y=\"" + num(yy + 3) + "\" width=\"" +
            num(std::max(w, 1.0)) + "\" height=\"" + num(kRow - 6) + "\" fill=\"" + colour + "\"/>";
     out += "<text x=\"" + num(kLabel + w + 6) + "\" y=\"" + num(yy + 15) + "\" class=\"tick\">" +

@@ -77,7 +77,10 @@ function loginPage(main, message) {
 }
 
 async function route() {
-  const main = clear(document.getElementById('main'));
+  // Each route renders into a fresh view: a slower, older render that
+  // finishes late writes into its own detached view, never into this one.
+  const main = h('div', {class: 'view'});
+  document.getElementById('main').replaceChildren(main);
   const {parts, query} = parseHash();
   if (!token.get() || parts[0] === 'login') {
     me = null;

@@ -18,11 +18,11 @@ export function h(tag, attrs = {}, ...children) {
       el.setAttribute(key, value === true ? '' : String(value));
     }
   }
-  append(el, children);
+  append(el, ...children);
   return el;
 }
 
-export function append(el, children) {
+export function append(el, ...children) {
   for (const c of children.flat(Infinity)) {
     if (c === undefined || c === null || c === false) continue;
     el.append(c instanceof Node ? c : document.createTextNode(String(c)));

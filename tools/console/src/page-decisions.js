@@ -27,7 +27,7 @@ function field([name, label, kind], value, lists) {
 }
 
 function toApiTime(name, value) {
-  if (!value) return value;
+  if (!value || (name !== 'from' && name !== 'to')) return value;
   return name === 'to' ? `${value}T23:59:59Z` : `${value}T00:00:00Z`;
 }
 

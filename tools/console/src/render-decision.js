@@ -13,13 +13,15 @@ export function citeText(c) {
 
 function reasons(list, kind) {
   if (!list.length) return h('p', {class: 'muted'}, `no ${kind}`);
-  return h('ol', {class: `reasons ${kind}`}, list.map((r) => h('li', {class: 'reason'},
+  return h('ol', {class: kind}, list.map((r) => h('li', {class: 'reason'},
     h('div', {class: 'reason-head'},
       h('a', {href: `#/policy/rule/${encodeURIComponent(r.rule)}`, class: 'rule-id'}, r.rule),
       ' ', h('span', {class: `effect ${r.effect}`}, r.effect),
       r.status && r.status !== 'fired' ? h('span', {class: 'status'}, ` ${r.status}`) : null),
     h('p', {class: 'because'}, r.because),
-    h('ul', {class: 'cites'}, (r.cite || []).map((c) => h('li', {class: 'cite'}, citeText(c)))))));
+    (r.cite || []).length
+      ? h('ul', {class: 'cites'}, r.cite.map((c) => h('li', {class: 'cite'}, citeText(c))))
+      : h('p', {class: 'muted'}, 'no cited source is in force for this request\'s place and time'))));
 }
 
 export function decisionView(d) {
