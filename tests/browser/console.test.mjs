@@ -105,6 +105,7 @@ test('an impact report for a candidate that disables one rule counts the decisio
   await page.waitForSelector('#impact-transitions canvas');
   const row = page.locator('tr', {has: page.locator(`a[href="#/policy/rule/${rule}"]`)});
   assert.equal((await row.locator('td').nth(1).textContent()).trim(), String(expected));
+  await page.locator('#impact-results').scrollIntoViewIfNeeded();
   await screenshot(page, 'impact');
   // Drill-down: a changed decision, recorded and under the candidate, side by side.
   await page.locator('table.changes button.link').first().click();
@@ -130,6 +131,8 @@ test('the playground marks a broken rule at its line and decides once it is fixe
   assert.match(first, new RegExp(`privacy\\.ethos:${line}:${col}: error: unknown name \`vendor\\.trains_on_inputz\``));
   assert.match(await page.getAttribute(`.gutter .line[data-line="${line}"]`, 'class'), /mark error/);
   assert.equal(await page.locator('#play-decision').count(), 0);
+  // Its place opens the file at the line, the mark beside it.
+  await page.locator('#play-diagnostics li button.link').first().click();
   await screenshot(page, 'playground-diagnostic');
   await page.fill('#play-text', text);
   await page.click('#play-run');

@@ -16,7 +16,7 @@ export function packEditor(files, {id = 'pack'} = {}) {
     gutter.replaceChildren(...Array.from({length: lines}, (_, i) => {
       const m = marked.get(i + 1);
       return h('span', {class: m ? `line mark ${m.severity}` : 'line', title: m ? m.message : null,
-        dataset: {line: String(i + 1)}}, `${i + 1}\n`);
+        dataset: {line: String(i + 1)}}, String(i + 1));
     }));
     gutter.scrollTop = area.scrollTop;
   }
