@@ -48,6 +48,9 @@ constexpr char kSelectColumns[] =
     "SELECT seq, id, request_id, time, recorded_at, outcome, bundle, default_module, request, "
     "reasons, obligations, advice, overridden, missing_facts, trace, prev_hash, hash FROM "
     "decisions";
+constexpr char kSeqEnds[] =
+    "SELECT (SELECT seq FROM decisions ORDER BY seq LIMIT 1), (SELECT seq FROM decisions ORDER BY "
+    "seq DESC LIMIT 1)";
 constexpr char kSelectBundle[] = "SELECT canonical_text FROM bundles WHERE hash = ?";
 constexpr char kSelectBundles[] = "SELECT hash, canonical_text FROM bundles ORDER BY hash";
 constexpr char kFindRowByHash[] = "SELECT id FROM decisions WHERE hash = ? LIMIT 1";
@@ -614,6 +617,16 @@ uint64_t DecisionLog::count(const LogFilter& filter) const {
 
 std::pair<int64_t, int64_t> DecisionLog::seq_range(const LogFilter& filter) const {
   std::lock_guard lk(impl_->read_mu);
+  bool unfiltered = !filter.from && !filter.to && !filter.outcome && !filter.rule &&
+                    !filter.request_id && !filter.module && !filter.missing &&
+                    filter.after_seq == 0 && filter.before_seq == 0;
+  if (unfiltered) {
+    // Two ends of the primary key: SQLite's min()/max() shortcut does not
+    // apply under a WHERE clause, and a scan of a large log takes a second.
+    Statement s(impl_->db, kSeqEnds);
+    if (!s.step() || s.column_is_null(0)) return {0, 0};
+    return {s.column_int(0), s.column_int(1)};
+  }
   LogFilter f = filter;
   f.limit = 0;
   Query q = filter_query("SELECT min(seq), max(seq) FROM decisions", f, false, impl_->version >= 3);
