@@ -129,7 +129,7 @@ test('the playground marks a broken rule at its line and decides once it is fixe
   await page.waitForSelector('#play-diagnostics li');
   const first = await page.locator('#play-diagnostics li').first().textContent();
   assert.match(first, new RegExp(`privacy\\.ethos:${line}:${col}: error: unknown name \`vendor\\.trains_on_inputz\``));
-  assert.match(await page.getAttribute(`.gutter .line[data-line="${line}"]`, 'class'), /mark error/);
+  assert.match(await page.getAttribute(`.gutter .line[data-line="${line}"]`, 'class'), /mark-error/);
   assert.equal(await page.locator('#play-decision').count(), 0);
   // Its place opens the file at the line, the mark beside it.
   await page.locator('#play-diagnostics li button.link').first().click();

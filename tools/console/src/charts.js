@@ -11,7 +11,8 @@ export function timeBars(el, xs, series, {title} = {}) {
   const bars = series.length === 1 ? uPlot.paths.bars({size: [0.8, 40]}) : undefined;
   const opts = {
     title, width: width(el), height: 260,
-    scales: {x: {time: true}},
+    // Counts start at zero, so bar heights compare.
+    scales: {x: {time: true}, y: {range: (u, min, max) => [0, Math.max(1, max) * 1.1]}},
     series: [{}, ...series.map((s) => ({label: s.name, stroke: COLORS[s.name] || s.color || '#455a64',
       fill: (COLORS[s.name] || s.color || '#455a64') + '99', paths: bars, points: {show: false}}))],
     axes: [{}, {label: 'decisions'}],

@@ -15,7 +15,7 @@ export function packEditor(files, {id = 'pack'} = {}) {
     const marked = new Map(marks.filter((m) => m.file === select.value).map((m) => [m.line, m]));
     gutter.replaceChildren(...Array.from({length: lines}, (_, i) => {
       const m = marked.get(i + 1);
-      return h('span', {class: m ? `line mark ${m.severity}` : 'line', title: m ? m.message : null,
+      return h('span', {class: m ? `line mark-${m.severity}` : 'line', title: m ? m.message : null,
         dataset: {line: String(i + 1)}}, String(i + 1));
     }));
     gutter.scrollTop = area.scrollTop;
