@@ -174,7 +174,8 @@ struct enum_type : seq< kw_enum, sep, must< enum_open >, sep, must< enum_value >
 struct set_open : one< '<' > {};
 struct set_close : one< '>' > {};
 struct string_type : TAO_PEGTL_KEYWORD( "string" ) {};
-struct set_type : seq< kw_set, sep, must< set_open >, sep, must< string_type >, sep, must< set_close > > {};
+struct set_elem : sor< enum_type, string_type > {};
+struct set_type : seq< kw_set, sep, must< set_open >, sep, must< set_elem >, sep, must< set_close > > {};
 struct prim_type : sor< TAO_PEGTL_KEYWORD( "bool" ), TAO_PEGTL_KEYWORD( "int" ), string_type,
                         TAO_PEGTL_KEYWORD( "timestamp" ), TAO_PEGTL_KEYWORD( "duration" ) > {};
 struct type : sor< record_type, enum_type, set_type, prim_type > {};

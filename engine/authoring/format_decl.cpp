@@ -110,6 +110,27 @@ void Formatter::field(const ast::Field& f, int indent) {
 }
 
 void Formatter::type(const ast::TypeExpr& t, int indent) {
+  // An enum's values, flat when they fit, else one per line; `end` is just
+  // past its closing brace, `slack` the columns that follow it (`>`).
+  auto enum_values = [&](uint32_t end, int slack) {
+    std::vector<std::pair<std::string, Range>> values;
+    for (size_t i = 0; i < t.enum_values.size(); ++i)
+      values.push_back({t.enum_values[i], {t.enum_spans[i].begin, t.enum_spans[i].end}});
+    uint32_t b = t.span.begin;
+    std::string flat = "enum { ";
+    for (size_t i = 0; i < values.size(); ++i) flat += (i ? ", " : "") + values[i].first;
+    flat += " }";
+    // Room for `?` and annotations is not known here; a few columns of slack keep it stable.
+    if (!any_comment(b, end) && col() + static_cast<int>(flat.size()) + slack <= width_) {
+      put(flat);
+      return;
+    }
+    put("enum {");
+    uint32_t open_brace = values.empty() ? b : static_cast<uint32_t>(text_.find('{', b));
+    fill(values, open_brace + 1, end - 1, indent + 2);
+    open(indent);
+    put("}");
+  };
   switch (t.kind) {
     case ast::TypeKind::kBool:
       put("bool");
@@ -127,31 +148,20 @@ void Formatter::type(const ast::TypeExpr& t, int indent) {
       put("duration");
       break;
     case ast::TypeKind::kSet:
-      put("set<string>");
+      if (t.enum_values.empty()) {
+        put("set<string>");
+        break;
+      }
+      put("set<");
+      enum_values(static_cast<uint32_t>(text_.rfind('}', t.span.end)) + 1, 1);
+      put(">");
       break;
     case ast::TypeKind::kRecord:
       record(t, indent);
       break;
-    case ast::TypeKind::kEnum: {
-      std::vector<std::pair<std::string, Range>> values;
-      for (size_t i = 0; i < t.enum_values.size(); ++i)
-        values.push_back({t.enum_values[i], {t.enum_spans[i].begin, t.enum_spans[i].end}});
-      uint32_t b = t.span.begin, e = t.span.end;
-      std::string flat = "enum { ";
-      for (size_t i = 0; i < values.size(); ++i) flat += (i ? ", " : "") + values[i].first;
-      flat += " }";
-      // Room for `?` and annotations is not known here; a few columns of slack keep it stable.
-      if (!any_comment(b, e) && col() + static_cast<int>(flat.size()) <= width_) {
-        put(flat);
-        break;
-      }
-      put("enum {");
-      uint32_t open_brace = values.empty() ? b : static_cast<uint32_t>(text_.find('{', b));
-      fill(values, open_brace + 1, e - 1, indent + 2);
-      open(indent);
-      put("}");
+    case ast::TypeKind::kEnum:
+      enum_values(t.span.end, 0);
       break;
-    }
   }
 }
 

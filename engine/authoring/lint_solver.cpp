@@ -255,9 +255,24 @@ uint32_t PolicySolver::Impl::no_overrider_fires(uint32_t rule) {
 
 uint32_t PolicySolver::Impl::fired(uint32_t rule) {
   if (fired_memo[rule] != UINT32_MAX) return fired_memo[rule];
-  uint32_t f = conj({cond_true(rule), no_overrider_fires(rule)});
-  fired_memo[rule] = f;
-  return f;
+  // A rule fires when no overrider fires, which asks the same of each
+  // overrider: encode up the override chain without recursion (a chain may
+  // be as long as the pack), each rule after all its overriders. The chain
+  // is acyclic: the checker refuses override cycles.
+  std::vector<std::pair<uint32_t, bool>> stack{{rule, false}};
+  while (!stack.empty()) {
+    auto [r, overriders_done] = stack.back();
+    stack.pop_back();
+    if (fired_memo[r] != UINT32_MAX) continue;
+    if (!overriders_done) {
+      stack.emplace_back(r, true);
+      for (uint32_t y : p.rules[r].overridden_by)
+        if (fired_memo[y] == UINT32_MAX) stack.emplace_back(y, false);
+      continue;
+    }
+    fired_memo[r] = conj({cond_true(r), no_overrider_fires(r)});
+  }
+  return fired_memo[rule];
 }
 
 uint32_t PolicySolver::Impl::blocks(uint32_t rule) {

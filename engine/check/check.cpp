@@ -42,8 +42,13 @@ std::string type_name(const Type& t, const Schema& schema) {
       return "timestamp";
     case ValueType::kDuration:
       return "duration";
-    case ValueType::kSet:
-      return "set<string>";
+    case ValueType::kSet: {
+      if (t.elem != ValueType::kEnum) return "set<string>";
+      std::string s = "set<enum {";
+      const auto& vals = schema.enums[t.enum_id];
+      for (size_t i = 0; i < vals.size(); ++i) s += (i ? ", " : " ") + vals[i];
+      return s + " }>";
+    }
     case ValueType::kRecord:
       return "record";
     case ValueType::kList:
@@ -198,17 +203,21 @@ Type Checker::schema_type(const ast::TypeExpr& t) {
       return {ValueType::kTimestamp};
     case ast::TypeKind::kDuration:
       return {ValueType::kDuration};
-    case ast::TypeKind::kSet:
-      return {ValueType::kSet};
     case ast::TypeKind::kRecord:
       return {ValueType::kRecord};
+    case ast::TypeKind::kSet:
+      // set<string>: any strings; set<enum { ... }>: strings among its values,
+      // refused when a request is bound (elem kEnum, enum_id its values).
+      if (t.enum_values.empty()) return {ValueType::kSet};
+      [[fallthrough]];
     case ast::TypeKind::kEnum: {
       std::set<std::string> seen;
       for (size_t i = 0; i < t.enum_values.size(); ++i)
         if (!seen.insert(t.enum_values[i]).second)
           diags_.error(t.enum_spans[i], "duplicate enum value " + quoted(t.enum_values[i]));
-      Type out{ValueType::kEnum};
+      Type out{t.kind == ast::TypeKind::kSet ? ValueType::kSet : ValueType::kEnum};
       out.enum_id = static_cast<uint16_t>(p_->schema.enums.size());
+      if (t.kind == ast::TypeKind::kSet) out.elem = ValueType::kEnum;
       p_->schema.enums.push_back(t.enum_values);
       return out;
     }

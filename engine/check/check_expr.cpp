@@ -382,6 +382,27 @@ bool Checker::is_plain_word(const ast::Expr& e) const {
          resolve(e.text).kind == NameKind::kNone;
 }
 
+// For a set<enum { ... }>, the string literals it is tested for (`s has "x"`,
+// `s has_any ["x", "y"]`) must be among its values: a misspelt one would
+// never match. Reports each one that is not; true when all are.
+bool Checker::members_of(const Type& set, const ast::Expr& e) {
+  if (set.kind != ValueType::kSet || set.elem != ValueType::kEnum) return true;
+  bool ok = true;
+  auto check = [&](const ast::Expr& k) {
+    if (k.kind != ast::ExprKind::kString || p_->schema.enum_index(set.enum_id, k.text) >= 0) return;
+    std::string c = closest(k.text, p_->schema.enums[set.enum_id]);
+    diags_.error(k.span,
+                 quoted(k.text) + " is not a value of " + quoted(type_name(set, p_->schema)),
+                 c.empty() ? "" : "did you mean " + quoted(c) + "?");
+    ok = false;
+  };
+  if (e.kind == ast::ExprKind::kList)
+    for (const auto& k : e.kids) check(k);
+  else
+    check(e);
+  return ok;
+}
+
 uint32_t Checker::lower_compare(const ast::Expr& e) {
   const ast::Expr& l = e.kids[0];
   const ast::Expr& rr = e.kids[1];
@@ -451,6 +472,7 @@ uint32_t Checker::lower_compare(const ast::Expr& e) {
     case ast::Op::kHas: {
       if (ta.kind != V::kSet || tb.kind != V::kString)
         return mismatch("`has` takes a set on the left and a string on the right");
+      if (!members_of(ta, rr)) return error_node();
       return node2(IrOp::kHas, V::kBool, a, b, V::kString);
     }
     case ast::Op::kHasAny:
@@ -459,6 +481,7 @@ uint32_t Checker::lower_compare(const ast::Expr& e) {
         return mismatch(
             "`has_any` and `has_all` take a set on the left and a set or a list of strings on "
             "the right");
+      if (!members_of(ta, rr)) return error_node();
       return node2(e.op == ast::Op::kHasAny ? IrOp::kHasAny : IrOp::kHasAll, V::kBool, a, b,
                    V::kSet);
     }

@@ -53,14 +53,37 @@ void Checker::order_and_type_defines() {
     for (uint32_t i = 0; i < p_->defines.size(); ++i) order.push_back(i);
   }
   define_reads_.resize(p_->defines.size());
+  define_depth_.assign(p_->defines.size(), 0);
+  define_order_ = order;
   for (uint32_t i : order) {
     if (in_cycle[i]) continue;
     Define& d = p_->defines[i];
     cur_module_ = d.module;
     reads_.clear();
     d.value = lower(ast_defines_[i]->value);
-    Type t = type_of(d.value);
     define_reads_[i] = reads_;
+    // The evaluator, lint and the remedies walk a define's value where it
+    // is used, through the defines it names: a chain of defines nests as deep
+    // as the sum of its links. The parser bounds each expression; this bounds
+    // the sum, in tree levels (the IR nodes on the deepest path), at four
+    // times the nesting limit: room for any one expression the parser takes
+    // (about two tree levels per level of text) and for a long chain.
+    // A define over the limit is still typed, so that the defines using it
+    // refer to it and stay quiet (kTooDeep) rather than start a new count.
+    define_depth_[i] = inlined_depth(d.value);
+    uint32_t limit = kTreeLevelsPerLevel * options_.max_depth;
+    if (define_depth_[i] != kTooDeep && define_depth_[i] > limit) {
+      diags_.error(d.span,
+                   "define " + quoted(d.id) +
+                       " is too deep: with the defines it uses, its tree is " +
+                       std::to_string(define_depth_[i]) + " levels deep, and the limit is " +
+                       std::to_string(limit) + " (" + std::to_string(kTreeLevelsPerLevel) +
+                       " x the nesting limit " + std::to_string(options_.max_depth) + ")",
+                   "a define used in a define nests inside it; shorten the chain of defines, or "
+                   "raise the limit with --max-depth");
+      define_depth_[i] = kTooDeep;  // one error per chain
+    }
+    Type t = type_of(d.value);
     if (t.kind == ValueType::kError) continue;
     if (t.kind == ValueType::kList && t.elem != ValueType::kString) {
       diags_.error(
@@ -200,25 +223,21 @@ void Checker::order_rules() {
 }
 
 void Checker::compute_reads() {
-  // Transitive attribute reads of each define (defines are typed in dependency order).
+  // Transitive attribute reads of each define, in dependency order: the
+  // defines a define uses are closed before it (no recursion, so a chain of
+  // any length is fine; in a cycle, already reported, a member sees what was
+  // closed before it).
   std::vector<std::vector<uint32_t>> closure(p_->defines.size());
-  std::vector<int> state(p_->defines.size(), 0);
-  std::function<const std::vector<uint32_t>&(uint32_t)> of_define =
-      [&](uint32_t d) -> const std::vector<uint32_t>& {
-    if (state[d] != 0) return closure[d];
-    state[d] = 1;
+  for (uint32_t d : define_order_) {
     std::vector<uint32_t> acc =
         d < define_reads_.size() ? define_reads_[d] : std::vector<uint32_t>{};
-    for (uint32_t n : define_refs(p_->defines[d].value)) {
-      const auto& sub = of_define(n);
-      acc.insert(acc.end(), sub.begin(), sub.end());
-    }
+    for (uint32_t n : define_refs(p_->defines[d].value))
+      acc.insert(acc.end(), closure[n].begin(), closure[n].end());
     std::sort(acc.begin(), acc.end());
     acc.erase(std::unique(acc.begin(), acc.end()), acc.end());
     closure[d] = std::move(acc);
-    state[d] = 2;
-    return closure[d];
-  };
+  }
+  auto of_define = [&](uint32_t d) -> const std::vector<uint32_t>& { return closure[d]; };
   for (size_t i = 0; i < p_->rules.size(); ++i) {
     Rule& r = p_->rules[i];
     std::vector<uint32_t> acc = rule_reads_[i];
@@ -244,39 +263,30 @@ std::vector<uint32_t> Checker::define_refs(uint32_t root) const {
   while (!stack.empty()) {
     const IrNode& n = p_->nodes[stack.back()];
     stack.pop_back();
-    switch (n.op) {
-      case IrOp::kDefine:
-        out.push_back(n.a);
-        break;
-      case IrOp::kNot:
-      case IrOp::kDaysSince:
-        stack.push_back(n.a);
-        break;
-      case IrOp::kAnd:
-      case IrOp::kOr:
-        for (uint32_t k = 0; k < n.b; ++k) stack.push_back(p_->kids[n.a + k]);
-        break;
-      case IrOp::kEq:
-      case IrOp::kNe:
-      case IrOp::kLt:
-      case IrOp::kLe:
-      case IrOp::kGt:
-      case IrOp::kGe:
-      case IrOp::kAdd:
-      case IrOp::kSub:
-      case IrOp::kMul:
-      case IrOp::kIn:
-      case IrOp::kHas:
-      case IrOp::kHasAny:
-      case IrOp::kHasAll:
-        stack.push_back(n.a);
-        stack.push_back(n.b);
-        break;
-      default:
-        break;
-    }
+    if (n.op == IrOp::kDefine) out.push_back(n.a);
+    for_each_child(*p_, n, [&](uint32_t k) { stack.push_back(k); });
   }
   return out;
+}
+
+uint32_t Checker::inlined_depth(uint32_t root) const {
+  // Levels as the evaluator walks them: a define reference costs the
+  // define's own depth (define_depth_, filled in dependency order).
+  uint32_t deepest = 0;
+  std::vector<std::pair<uint32_t, uint32_t>> stack{{root, 1}};
+  while (!stack.empty()) {
+    auto [i, level] = stack.back();
+    stack.pop_back();
+    const IrNode& n = p_->nodes[i];
+    uint32_t here = level;
+    if (n.op == IrOp::kDefine && n.a < define_depth_.size()) {
+      if (define_depth_[n.a] == kTooDeep) return kTooDeep;
+      here += define_depth_[n.a];
+    }
+    deepest = std::max(deepest, here);
+    for_each_child(*p_, n, [&](uint32_t k) { stack.emplace_back(k, level + 1); });
+  }
+  return deepest;
 }
 
 // ---- committee tests ----

@@ -86,6 +86,7 @@ class Checker {
   uint32_t lower_against(const ast::Expr& e, const Type& other);
   bool is_plain_word(const ast::Expr& e) const;
   uint32_t lower_compare(const ast::Expr& e);
+  bool members_of(const Type& set, const ast::Expr& e);
 
   // ---- defines: ordered by the graph, cycles named ----
   void order_and_type_defines();
@@ -97,6 +98,11 @@ class Checker {
   void compute_reads();
   // Defines referenced directly by the IR tree at `root`.
   std::vector<uint32_t> define_refs(uint32_t root) const;
+  // The depth of the tree at `root` with every define reference counted as
+  // its define's depth; kTooDeep when it uses a define over the limit.
+  uint32_t inlined_depth(uint32_t root) const;
+  static constexpr uint32_t kTooDeep = UINT32_MAX;
+  static constexpr uint32_t kTreeLevelsPerLevel = 4;
 
   // ---- sources (check_sources.cpp) ----
   struct Reach {
@@ -136,6 +142,8 @@ class Checker {
   uint32_t cur_module_ = 0;
   std::vector<uint32_t> reads_;
   std::vector<std::vector<uint32_t>> define_reads_, rule_reads_;
+  std::vector<uint32_t> define_depth_;  // inlined_depth of each define's value
+  std::vector<uint32_t> define_order_;  // defines, each after those it uses
   std::vector<std::pair<uint32_t, std::vector<uint32_t>>> module_reads_;
 };
 

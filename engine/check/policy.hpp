@@ -375,4 +375,45 @@ struct Policy {
   const Rule* find_rule(std::string_view id) const;
 };
 
+// Calls `f(child)` for each operand of `n`, in order: the one place that
+// spells out which fields of an IrNode name other nodes. A define
+// reference (kDefine) is a leaf here; its value is a tree of its own.
+template <class F>
+void for_each_child(const Policy& p, const IrNode& n, F&& f) {
+  switch (n.op) {
+    case IrOp::kNot:
+    case IrOp::kDaysSince:
+      f(n.a);
+      break;
+    case IrOp::kAnd:
+    case IrOp::kOr:
+      for (uint32_t k = 0; k < n.b; ++k) f(p.kids[n.a + k]);
+      break;
+    case IrOp::kEq:
+    case IrOp::kNe:
+    case IrOp::kLt:
+    case IrOp::kLe:
+    case IrOp::kGt:
+    case IrOp::kGe:
+    case IrOp::kAdd:
+    case IrOp::kSub:
+    case IrOp::kMul:
+    case IrOp::kIn:
+    case IrOp::kHas:
+    case IrOp::kHasAny:
+    case IrOp::kHasAll:
+      f(n.a);
+      f(n.b);
+      break;
+    case IrOp::kConst:
+    case IrOp::kConstSet:
+    case IrOp::kAttr:
+    case IrOp::kDefine:
+    case IrOp::kNow:
+    case IrOp::kIsPresent:
+    case IrOp::kIsMissing:
+      break;
+  }
+}
+
 }  // namespace ethos

@@ -240,6 +240,70 @@ class Search {
     return out;
   }
 
+  MissingFactCheck missing(std::string_view request_json, const Decision& decision,
+                           size_t max_evaluations) {
+    MissingFactCheck out;
+    const std::vector<uint32_t>& facts = decision.missing;
+    auto keep_all = [&] {
+      out.useful = facts;
+      out.useless.clear();
+      out.exhaustive = false;
+      return out;
+    };
+    if (facts.empty()) return out;
+    try {
+      base_ = Json::parse(request_json);
+    } catch (const std::exception&) {
+      return keep_all();
+    }
+    if (const Json* t = lookup(base_, "time"); t && t->is_string())
+      parse_timestamp(t->get<std::string>(), time_);
+    BindError err;
+    if (!binder_.bind(request_json, base_bound_, err)) return keep_all();
+    // Each fact's values: index 0 is "absent", then its candidates.
+    // A whole absent record is not enumerated, and a fact that matters only
+    // together with it would look useless: keep them all.
+    std::vector<std::vector<Change>> values(facts.size());
+    size_t total = 1;
+    for (size_t i = 0; i < facts.size(); ++i) {
+      if (p_.schema.attributes[facts[i]].type.kind == ValueType::kRecord) return keep_all();
+      for (const Json& v : candidates(facts[i])) {
+        if (v.is_discarded()) continue;
+        Change c{facts[i], v, {}, -1};
+        if (to_value(c)) values[i].push_back(std::move(c));
+      }
+      total *= values[i].size() + 1;
+      if (total > max_evaluations) return keep_all();
+    }
+    // The outcome of every combination, indexed in mixed radix.
+    std::vector<Outcome> outcome(total);
+    std::vector<size_t> stride(facts.size());
+    size_t step = 1;
+    for (size_t i = 0; i < facts.size(); ++i) {
+      stride[i] = step;
+      step *= values[i].size() + 1;
+    }
+    for (size_t code = 0; code < total; ++code) {
+      std::vector<Change> cs;
+      for (size_t i = 0; i < facts.size(); ++i)
+        if (size_t digit = code / stride[i] % (values[i].size() + 1))
+          cs.push_back(values[i][digit - 1]);
+      Decision d;
+      evaluate_fast(cs, d);
+      ++out.evaluated;
+      outcome[code] = d.outcome;
+    }
+    for (size_t i = 0; i < facts.size(); ++i) {
+      bool useful = false;
+      for (size_t code = 0; code < total && !useful; ++code) {
+        size_t digit = code / stride[i] % (values[i].size() + 1);
+        if (digit && outcome[code] != outcome[code - digit * stride[i]]) useful = true;
+      }
+      (useful ? out.useful : out.useless).push_back(facts[i]);
+    }
+    return out;
+  }
+
  private:
   struct Change {
     uint32_t slot;
@@ -548,6 +612,13 @@ RemedySearch find_remedies(const std::shared_ptr<const Policy>& policy,
                            const RemedyOptions& options) {
   Search s(policy, options);
   return s.run(request_json, decision);
+}
+
+MissingFactCheck check_missing_facts(const std::shared_ptr<const Policy>& policy,
+                                     std::string_view request_json, const Decision& decision,
+                                     size_t max_evaluations) {
+  Search s(policy, RemedyOptions{});
+  return s.missing(request_json, decision, max_evaluations);
 }
 
 std::string remedy_text(const Policy& p, const Remedy& r) {

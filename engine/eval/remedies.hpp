@@ -71,6 +71,26 @@ RemedySearch find_remedies(const std::shared_ptr<const Policy>& policy,
                            std::string_view request_json, const Decision& decision,
                            const RemedyOptions& options = {});
 
+// Which of a decision's missing facts could change its outcome. Each missing
+// fact takes "absent" or one of the values the remedies would try for it
+// (the values the policy compares it with); a fact is useful when, for some
+// choice of values of all the missing facts, giving it a value instead of
+// leaving it absent changes the outcome. So two facts that matter only
+// together (`a or b`, both absent) are both useful, and a fact that a rule
+// reads but that cannot matter (`b and false`) is not. When a missing fact
+// is a whole absent record (its fields are not enumerated) or the
+// combinations would exceed `max_evaluations`, every fact is kept and
+// `exhaustive` is false.
+struct MissingFactCheck {
+  std::vector<uint32_t> useful;   // attribute slots, a sorted subset of decision.missing
+  std::vector<uint32_t> useless;  // the rest of decision.missing
+  bool exhaustive = true;
+  size_t evaluated = 0;
+};
+MissingFactCheck check_missing_facts(const std::shared_ptr<const Policy>& policy,
+                                     std::string_view request_json, const Decision& decision,
+                                     size_t max_evaluations = 4096);
+
 // "permitted if `vendor.baa_signed` becomes true and `vendor.baa_covers_product` becomes true"
 std::string remedy_text(const Policy& policy, const Remedy& remedy);
 // The remedies for a person, one per line with their obligations, or why there are none.

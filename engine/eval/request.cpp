@@ -66,6 +66,13 @@ class SymbolTable {
   size_t mask_ = 0;
 };
 
+// An enum's values for a message: "`a`, `b`, `c`".
+std::string values_text(const std::vector<std::string>& vals) {
+  std::string list;
+  for (size_t i = 0; i < vals.size(); ++i) list += (i ? ", " : "") + ("`" + vals[i] + "`");
+  return list;
+}
+
 // The fast path: a JSON scanner that binds as it reads, for requests in the
 // common form (no escapes, ASCII text, integers, every field known and named
 // once, every required field there). It either binds exactly what the
@@ -259,6 +266,9 @@ class FastBinder {
         if (!eat(']')) {
           for (;;) {
             if (!string(s)) return false;
+            // set<enum { ... }>: a member outside its values is refused (by the full binder).
+            if (a.type.elem == ValueType::kEnum && p_.schema.enum_index(a.type.enum_id, s) < 0)
+              return false;
             int32_t sym = symbols_.find(s);
             if (sym >= 0)
               set.symbols.push_back(sym);
@@ -569,10 +579,8 @@ struct RequestBinder::Impl {
         std::string_view sv = v.get_string();
         int32_t idx = policy.schema.enum_index(a.type.enum_id, sv);
         if (idx < 0) {
-          const auto& vals = policy.schema.enums[a.type.enum_id];
-          std::string list;
-          for (size_t i = 0; i < vals.size(); ++i) list += (i ? ", " : "") + ("`" + vals[i] + "`");
-          return fail(err, "`" + std::string(sv) + "` is not one of " + list);
+          return fail(err, "`" + std::string(sv) + "` is not one of " +
+                               values_text(policy.schema.enums[a.type.enum_id]));
         }
         val.num = idx;
         break;
@@ -615,6 +623,11 @@ struct RequestBinder::Impl {
             return expected("a string");
           }
           std::string_view s = item.get_string();
+          if (a.type.elem == ValueType::kEnum && policy.schema.enum_index(a.type.enum_id, s) < 0) {
+            path += "[" + std::to_string(i) + "]";
+            return fail(err, "`" + std::string(s) + "` is not one of " +
+                                 values_text(policy.schema.enums[a.type.enum_id]));
+          }
           int32_t sym = policy.symbol(s);
           if (sym >= 0)
             sv.symbols.push_back(sym);

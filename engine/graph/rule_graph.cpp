@@ -6,7 +6,6 @@
 #include <boost/graph/filtered_graph.hpp>
 #include <boost/graph/strong_components.hpp>
 #include <boost/graph/topological_sort.hpp>
-#include <functional>
 #include <map>
 
 namespace ethos {
@@ -66,24 +65,33 @@ std::vector<std::vector<uint32_t>> RuleGraph::cycles(EdgeKind kind) const {
       out.push_back(m);
       continue;
     }
-    // Walk one cycle inside the component, starting at its first member.
+    // Walk one cycle inside the component, starting at its first member:
+    // a depth-first search with its own stack (a cycle may be as long as the
+    // pack), `path` holding the vertices from m[0] to the top.
+    using OutEdge = boost::graph_traits<decltype(fg)>::out_edge_iterator;
     std::vector<uint32_t> path{m[0]};
+    std::vector<std::pair<OutEdge, OutEdge>> edges{boost::out_edges(m[0], fg)};
     std::vector<bool> seen(boost::num_vertices(g), false);
     seen[m[0]] = true;
-    std::function<bool(uint32_t)> walk = [&](uint32_t u) -> bool {
-      for (auto [e, end] = boost::out_edges(u, fg); e != end; ++e) {
-        auto v = static_cast<uint32_t>(boost::target(*e, fg));
-        if (component[v] != component[m[0]]) continue;
-        if (v == m[0]) return true;
-        if (seen[v]) continue;
+    bool closed = false;
+    while (!edges.empty() && !closed) {
+      auto& [e, end] = edges.back();
+      if (e == end) {
+        edges.pop_back();
+        path.pop_back();
+        continue;
+      }
+      auto v = static_cast<uint32_t>(boost::target(*e, fg));
+      ++e;
+      if (component[v] != component[m[0]]) continue;
+      if (v == m[0]) {
+        closed = true;
+      } else if (!seen[v]) {
         seen[v] = true;
         path.push_back(v);
-        if (walk(v)) return true;
-        path.pop_back();
+        edges.push_back(boost::out_edges(v, fg));
       }
-      return false;
-    };
-    walk(m[0]);
+    }
     out.push_back(path);
   }
   return out;

@@ -1,7 +1,8 @@
 // The decision log: every decision ethos made, with the request as it was
-// evaluated (after privacy.hpp), stored in one SQLite file with the policy
-// bundle that made it, in a hash chain that `verify()` walks
-// (docs/decision-log.md).
+// evaluated (after privacy.hpp), stored with the policy bundle that made it,
+// in a hash chain that `verify()` walks (docs/decision-log.md). The log is an
+// SQLite file (one chain) or a PostgreSQL database that several nodes write
+// to, one chain per node (log_store.hpp).
 //
 // Recording is fail-closed: submit()/wait()/record() either end with the
 // decision durably committed or throw sql::StoreError (disk full, read-only
@@ -37,6 +38,10 @@ namespace ethos {
 struct LogOptions {
   // Open for reading only: no migration, no writer; record() throws.
   bool read_only = false;
+  // PostgreSQL: the chain this process appends to (one per node; empty: the
+  // host name). A second process with the same node id is refused while the
+  // first one runs. SQLite logs have one chain and ignore it.
+  std::string node_id;
   // Required to record (privacy.hpp). A log remembers the id of the key it
   // was first written with and refuses another one.
   std::optional<LogKey> key;
@@ -103,10 +108,19 @@ struct ChainBreak {
 };
 const char* chain_break_name(ChainBreak::Kind k);
 
+struct ChainHead {
+  std::string chain;  // the node id ("" for an SQLite log's one chain)
+  uint64_t decisions = 0;
+  std::string head;  // hash of the chain's last row
+};
+
 struct VerifyReport {
   uint64_t decisions = 0;
   uint64_t bundles = 0;
-  std::string head;  // hash of the last row (kGenesisHash for an empty log)
+  std::string head;               // hash of the last row (kGenesisHash for an empty log); with
+                                  // several chains, of the last chain walked
+  std::vector<ChainHead> chains;  // every chain walked, in name order
+
   std::optional<ChainBreak> first_break;
   bool ok() const { return !first_break; }
 };
@@ -115,10 +129,11 @@ class DecisionLog {
  public:
   static constexpr int kSchemaVersion = log_schema::kLatestVersion;
 
-  // Opens or creates the log at `path`: sets the pragmas, migrates an older
-  // schema (each step one transaction), refuses a newer one. Throws
-  // sql::StoreError (code 0 for ethos's own refusals).
-  DecisionLog(const std::string& path, LogOptions options);
+  // Opens or creates the log at `location`: a file (or `sqlite:FILE`), or a
+  // `postgresql://` URL. Sets it up, migrates an older schema (each step one
+  // transaction), refuses a newer one. Throws sql::StoreError (code 0 for
+  // ethos's own refusals and for PostgreSQL's errors).
+  DecisionLog(const std::string& location, LogOptions options);
   ~DecisionLog();  // commits what was submitted, then stops the writer
   DecisionLog(const DecisionLog&) = delete;
   DecisionLog& operator=(const DecisionLog&) = delete;
@@ -150,7 +165,7 @@ class DecisionLog {
 
   // ---- reading ----
   int schema_version() const;
-  const std::string& path() const;
+  const std::string& path() const;  // the location as given
   uint64_t count(const LogFilter& filter = {}) const;
   // The first and last seq of the matching rows ({0, 0} when none).
   std::pair<int64_t, int64_t> seq_range(const LogFilter& filter = {}) const;
@@ -160,7 +175,7 @@ class DecisionLog {
   std::optional<LogEntry> find(std::string_view decision_id) const;
   // The canonical text of a recorded bundle.
   std::optional<std::string> bundle_text(std::string_view hash) const;
-  // Counts of the rows `filter` matches (its limit and seq bounds apply),
+  // Counts of the rows `filter` matches (its seq bounds apply, not its limit),
   // `bucket_seconds` wide buckets, at most `top` rules and missing facts.
   LogSummary summarize(const LogFilter& filter, int64_t bucket_seconds, size_t top) const;
   // Walks the whole chain and every bundle; `progress(done, total)` now and then.

@@ -49,6 +49,7 @@ struct LogEntry {
   std::string bundle;       // "sha256:<hex>" of the bundle's canonical text
   std::string request;      // the request as evaluated, after privacy (privacy.hpp)
   EncodedDecision decision;
+  std::string chain;      // the node whose chain holds it ("" in an SQLite log)
   std::string prev_hash;  // `hash` of the previous row; 64 zeros for the first
   std::string hash;       // chain_hash(prev_hash, content_hash(*this))
 };

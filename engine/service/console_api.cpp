@@ -37,7 +37,10 @@ json schema_json(const Schema& schema) {
               {"kind", a.type.kind == ValueType::kRecord ? "record" : "value"},
               {"optional", a.may_be_absent},
               {"fixed", a.fixed}};
-    if (a.type.kind == ValueType::kEnum && a.type.enum_id < schema.enums.size())
+    // An enum, or a set of enum values: the values a form may offer.
+    bool enum_values = a.type.kind == ValueType::kEnum ||
+                       (a.type.kind == ValueType::kSet && a.type.elem == ValueType::kEnum);
+    if (enum_values && a.type.enum_id < schema.enums.size())
       j["values"] = schema.enums[a.type.enum_id];
     attrs.push_back(std::move(j));
   }

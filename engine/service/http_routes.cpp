@@ -1,5 +1,7 @@
 #include <ethos/service/http_routes.hpp>
 
+#include <ethos/service/authzen.hpp>
+
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
 
@@ -35,6 +37,10 @@ enum class Endpoint {
   kJobVerify,
   kJobImpact,
   kJob,
+  // AuthZEN's (authzen.hpp).
+  kAuthzenEvaluation,
+  kAuthzenEvaluations,
+  kAuthzenConfiguration,
 };
 
 struct Route {
@@ -57,6 +63,9 @@ const Route* find_route(const std::string& path, std::string& id) {
   static const Route kDecision{Endpoint::kDecision, "GET", Access::kAuditor};
   static const Route kReplay{Endpoint::kReplay, "POST", Access::kAuditor};
   static const Route kVerify{Endpoint::kVerify, "GET", Access::kAuditor};
+  static const Route kAzEvaluation{Endpoint::kAuthzenEvaluation, "POST", Access::kDecider};
+  static const Route kAzEvaluations{Endpoint::kAuthzenEvaluations, "POST", Access::kDecider};
+  static const Route kAzConfiguration{Endpoint::kAuthzenConfiguration, "GET", Access::kPublic};
   if (path == "/v1/decide") return &kDecide;
   if (path == "/healthz") return &kHealthz;
   if (path == "/readyz") return &kReadyz;
@@ -66,6 +75,9 @@ const Route* find_route(const std::string& path, std::string& id) {
   if (path == "/v1/decisions") return &kDecisions;
   if (path == "/v1/replay") return &kReplay;
   if (path == "/v1/verify") return &kVerify;
+  if (path == "/access/v1/evaluation") return &kAzEvaluation;
+  if (path == "/access/v1/evaluations") return &kAzEvaluations;
+  if (path == "/.well-known/authzen-configuration") return &kAzConfiguration;
   static const Route kWhoami{Endpoint::kWhoami, "GET", Access::kAnyRole};
   static const Route kBundle{Endpoint::kBundle, "GET", Access::kAuditor};
   static const Route kGraph{Endpoint::kGraph, "GET", Access::kAnyRole};
@@ -92,12 +104,7 @@ const Route* find_route(const std::string& path, std::string& id) {
   if (path == "/v1/jobs/impact") return &kJobImpact;
   if (tail("/v1/jobs/")) return &kJob;
   if (tail("/v1/bundles/")) return &kBundle;
-  constexpr std::string_view prefix = "/v1/decisions/";
-  if (path.size() > prefix.size() && path.compare(0, prefix.size(), prefix) == 0 &&
-      path.find('/', prefix.size()) == std::string::npos) {
-    id = path.substr(prefix.size());
-    return &kDecision;
-  }
+  if (tail("/v1/decisions/")) return &kDecision;
   return nullptr;
 }
 
@@ -226,7 +233,13 @@ std::string TokenWatch::stamp() const {
 }
 
 HttpService::HttpService(Service& service, const HttpOptions& options)
-    : service_(service), options_(options), tokens_(options.tokens_path), console_(service) {}
+    : service_(service),
+      options_(options),
+      tokens_(options.tokens_path),
+      authzen_(std::make_unique<AuthzenEndpoints>(service, !options.tls_cert.empty())),
+      console_(service) {}
+
+HttpService::~HttpService() = default;
 
 // Where a request runs: inline on the connection's I/O thread (fast,
 // never blocks), or on the worker pool (reads the log, compiles a policy,
@@ -234,7 +247,9 @@ HttpService::HttpService(Service& service, const HttpOptions& options)
 bool HttpService::runs_inline(const Incoming& req) const {
   std::string id;
   const Route* route = find_route(req.path, id);
-  if (!route || route->endpoint == Endpoint::kHealthz || route->endpoint == Endpoint::kReadyz)
+  if (!route || route->endpoint == Endpoint::kHealthz || route->endpoint == Endpoint::kReadyz ||
+      route->endpoint == Endpoint::kAuthzenEvaluation ||
+      route->endpoint == Endpoint::kAuthzenConfiguration)
     return true;
   if (route->endpoint != Endpoint::kDecide) return false;
   for (const auto& [k, v] : req.params)
@@ -288,6 +303,9 @@ bool HttpService::dispatch(Incoming& req, Outgoing& out, Reply& r, const Finish&
     r = error_reply(ErrorCode::kNotFound, "no endpoint `" + req.path + "`; see docs/api.md");
     return false;
   }
+  bool authzen = route->endpoint == Endpoint::kAuthzenEvaluation ||
+                 route->endpoint == Endpoint::kAuthzenEvaluations;
+  if (authzen && !req.request_id.empty()) out.headers.emplace_back("X-Request-ID", req.request_id);
   bool head = req.method == "HEAD";
   if (req.method != route->method && !(head && std::string_view(route->method) == "GET")) {
     out.headers.emplace_back(
@@ -379,6 +397,13 @@ bool HttpService::dispatch(Incoming& req, Outgoing& out, Reply& r, const Finish&
       return false;
     case Endpoint::kJob:
       r = console_.job(id);
+      return false;
+    case Endpoint::kAuthzenEvaluation:
+    case Endpoint::kAuthzenEvaluations:
+      return authzen_->evaluate(req, route->endpoint == Endpoint::kAuthzenEvaluations, session(),
+                                out, r, finish);
+    case Endpoint::kAuthzenConfiguration:
+      r = authzen_->configuration(req);
       return false;
   }
   r = error_reply(ErrorCode::kInternal, "unrouted endpoint");

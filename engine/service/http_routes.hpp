@@ -30,6 +30,8 @@ struct Incoming {
   QueryParams params;
   std::string authorization;
   std::optional<std::string> content_type;
+  std::string host;        // the Host header
+  std::string request_id;  // the X-Request-ID header (AuthZEN)
   std::string body;
 };
 
@@ -62,6 +64,7 @@ class TokenWatch {
 };
 
 struct Route;
+class AuthzenEndpoints;
 
 // GET `/` and `/assets/...`: the console's files with their security headers
 // (console_routes.cpp). False when `req` is not for one of them.
@@ -70,6 +73,7 @@ bool serve_console_asset(const ConsoleAssets& assets, const Incoming& req, Outgo
 class HttpService {
  public:
   HttpService(Service& service, const HttpOptions& options);
+  ~HttpService();
 
   TokenWatch& tokens() { return tokens_; }
 
@@ -101,6 +105,7 @@ class HttpService {
   Service& service_;
   const HttpOptions& options_;
   TokenWatch tokens_;
+  std::unique_ptr<AuthzenEndpoints> authzen_;
   std::atomic<int64_t> last_warn_s_{0};
   ConsoleApi console_;
   Reply whoami(const Incoming& req) const;  // console_routes.cpp

@@ -341,6 +341,9 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>> {
     in.authorization = std::string(header(req, http::field::authorization));
     auto ct = req.find(http::field::content_type);
     if (ct != req.end()) in.content_type = std::string(ct->value());
+    in.host = std::string(header(req, http::field::host));
+    if (auto rid = req.find("X-Request-ID"); rid != req.end())
+      in.request_id = std::string(rid->value());
     in.body = std::move(req.body());
     version_ = req.version();
 

@@ -535,6 +535,9 @@ Reply Service::verify(const Progress& progress) const {
   doc["decisions"] = v.decisions;
   doc["bundles"] = v.bundles;
   doc["head"] = v.head;
+  doc["chains"] = json::array();  // one per node in a PostgreSQL log
+  for (const auto& c : v.chains)
+    doc["chains"].push_back({{"chain", c.chain}, {"decisions", c.decisions}, {"head", c.head}});
   if (v.first_break) {
     const ChainBreak& b = *v.first_break;
     doc["first_break"] = {{"kind", chain_break_name(b.kind)},

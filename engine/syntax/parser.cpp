@@ -349,6 +349,12 @@ class Converter {
       }
     } else if (n.is_type<g::set_type>()) {
       t.kind = ast::TypeKind::kSet;
+      // set<enum { ... }>: the values its members may take (set<string> has none).
+      for (const auto& e : n.children)
+        for (const auto& c : e->children) {
+          t.enum_values.push_back(c->string());
+          t.enum_spans.push_back(span(*c));
+        }
     } else {
       std::string_view s = n.string_view();
       if (s == "bool")

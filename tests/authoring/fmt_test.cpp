@@ -330,3 +330,17 @@ TEST_CASE("ethos fmt --check exits 1 with a diff, -w rewrites, and a formatted f
   CHECK(run_ethos({"fmt", "--check", "-w", dir}).exit_code == 64);
   fs::remove_all(dir);
 }
+
+TEST_CASE("a set<enum> keeps its values, flat when they fit and one line each when not") {
+  std::string flat =
+      "schema request {\n  request_id: string\n  time: timestamp\n  s: set<enum { a, b }>\n}\n";
+  CHECK(fmt(flat) == flat);
+  std::string longer =
+      "schema request {\n  request_id: string\n  time: timestamp\n  s: set<enum "
+      "{ documentation, summarization, administrative, scheduling, billing, "
+      "therapeutic_communication, treatment_planning, diagnosis }>\n}\n";
+  std::string once = fmt(longer);
+  CHECK(fmt(once) == once);
+  CHECK(once.find("set<enum {\n") != std::string::npos);
+  CHECK(once.find("}>\n") != std::string::npos);
+}

@@ -208,3 +208,80 @@ TEST_CASE("ethos eval --remedies prints the remedies and adds them to --json") {
                  source_dir() + "/policies/examples/01-session-summary-enterprise-baa.json"});
   CHECK(nlohmann::json::parse(permit.out)["remedies"].empty());
 }
+
+// Missing facts: only those that could change the outcome (check_missing_facts).
+
+TEST_CASE("a missing fact that a rule reads but that cannot change the outcome is not useful") {
+  auto p = compile(std::string("module m \"m\"\nrule base: permit") + kTail +
+                   "rule r: forbid when not patient.guardian_permission"
+                   " or (vendor.trains_on_inputs and patient.age > 200)" +
+                   kTail);
+  std::string json = request(
+      R"({"patient": {"guardian_permission": null}, "vendor": {"trains_on_inputs": null}})");
+  Decision d = decide(p, json);
+  REQUIRE(d.outcome == Outcome::kDeny);
+  REQUIRE(d.missing.size() == 2);  // the evaluator names both facts the rule reads
+  MissingFactCheck m = check_missing_facts(p, json, d);
+  CHECK(m.exhaustive);
+  REQUIRE(m.useful.size() == 1);
+  CHECK(p->schema.attributes[m.useful[0]].path == "patient.guardian_permission");
+  REQUIRE(m.useless.size() == 1);
+  CHECK(p->schema.attributes[m.useless[0]].path == "vendor.trains_on_inputs");
+}
+
+TEST_CASE("two missing facts that change the outcome only together are both useful") {
+  auto p =
+      compile(std::string("module m \"m\"\nrule base: permit") + kTail +
+              "rule r: forbid when patient.guardian_permission or vendor.trains_on_inputs" + kTail);
+  std::string json = request(
+      R"({"patient": {"guardian_permission": null}, "vendor": {"trains_on_inputs": null}})");
+  Decision d = decide(p, json);
+  REQUIRE(d.outcome == Outcome::kDeny);
+  MissingFactCheck m = check_missing_facts(p, json, d);
+  CHECK(m.exhaustive);
+  CHECK(m.useful.size() == 2);
+  CHECK(m.useless.empty());
+}
+
+TEST_CASE("a missing record is kept, and too many combinations keep every fact") {
+  auto p = compile(std::string("module m \"m\"\nrule base: permit") + kTail +
+                   "rule r: forbid when days_since(audit.last) > 30"
+                   " or not patient.guardian_permission" +
+                   kTail);
+  std::string json = request(R"({"patient": {"guardian_permission": null}, "audit": null})");
+  Decision d = decide(p, json);
+  REQUIRE(d.missing.size() == 2);
+  MissingFactCheck m = check_missing_facts(p, json, d);
+  CHECK_FALSE(m.exhaustive);
+  CHECK(m.useful == d.missing);
+  std::string no_record =
+      request(R"({"patient": {"guardian_permission": null}, "audit": {"last": "2026-11-20"}})");
+  Decision e = decide(p, no_record);
+  REQUIRE(e.missing.size() == 1);
+  MissingFactCheck cut = check_missing_facts(p, no_record, e, 1);
+  CHECK_FALSE(cut.exhaustive);
+  CHECK(cut.useful == e.missing);
+  CHECK(cut.useless.empty());
+}
+
+TEST_CASE("every missing fact of every shipped example could change its outcome") {
+  Diagnostics diags;
+  Bundle b = load_bundle({source_dir() + "/policies"}, diags);
+  REQUIRE(b.policy);
+  size_t named = 0;
+  for (const auto& entry :
+       fs::directory_iterator(fs::path(source_dir()) / "policies" / "examples")) {
+    if (entry.path().extension() != ".json") continue;
+    std::string json = slurp(entry.path());
+    Decision d = decide(b.policy, json);
+    MissingFactCheck m = check_missing_facts(b.policy, json, d);
+    named += d.missing.size();
+    INFO(entry.path().filename().string());
+    CHECK(m.exhaustive);
+    for (uint32_t slot : m.useless) {
+      INFO("named but cannot change the outcome: " << b.policy->schema.attributes[slot].path);
+      CHECK(false);
+    }
+  }
+  CHECK(named >= 3);  // not vacuous: examples 11 and 21 name missing facts
+}

@@ -119,6 +119,13 @@ test('the playground marks a broken rule at its line and decides once it is fixe
   const page = await newPage(browser);
   await signIn(page, server, server.tokens.auditor);
   await page.goto(`${server.url}/#/playground`);
+  // The form offers the schema's purposes as a set: the example's are chosen.
+  const example = JSON.parse(await page.inputValue('#play-request'));
+  const categories = page.locator('[id="req-purpose.categories"]');
+  assert.equal(await categories.evaluate((el) => el.multiple), true);
+  assert.deepEqual(await categories.evaluate((el) => [...el.selectedOptions].map((o) => o.value).sort()),
+    [...example.purpose.categories].sort());
+  assert.equal(await page.locator('[id="req-patient.may_self_consent"]').count(), 0);
   await page.selectOption('#play-file', 'privacy.ethos');
   const text = await page.inputValue('#play-text');
   const good = 'when identifiable_health_data and vendor.trains_on_inputs';

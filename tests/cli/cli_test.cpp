@@ -165,3 +165,19 @@ TEST_CASE("ethos test --json reports every test and the coverage as one JSON doc
   CHECK(j["coverage"]["meets_min"] == true);
   CHECK(j["coverage"]["by_rule"].size() == j["coverage"]["rules"].get<size_t>());
 }
+
+TEST_CASE("a request written for the schema before purposes were a set is refused with its path") {
+  std::ifstream f(example("01-session-summary-enterprise-baa.json"));
+  auto j = nlohmann::json::parse(f);
+  j["purpose"]["category"] = "summarization";
+  j["purpose"].erase("categories");
+  auto r = run_ethos({"eval", "--policies", pack(), "-"}, j.dump());
+  CHECK(r.exit_code == 4);
+  CHECK_THAT(r.err, Contains("$.purpose.category: unknown field `category`"));
+  j = nlohmann::json::parse(std::ifstream(example("01-session-summary-enterprise-baa.json")));
+  j["patient"]["may_self_consent"] = true;
+  j["patient"].erase("legal_authority_to_consent");
+  r = run_ethos({"eval", "--policies", pack(), "-"}, j.dump());
+  CHECK(r.exit_code == 4);
+  CHECK_THAT(r.err, Contains("$.patient.may_self_consent: unknown field `may_self_consent`"));
+}

@@ -242,6 +242,11 @@ class Binder {
         for (const auto& item : v) {
           if (!item.is_string())
             return fail(at + "[" + std::to_string(i) + "]", "expected a string");
+          if (a.type.elem == ValueType::kEnum) {  // set<enum { ... }>
+            const auto& values = s_.enums[a.type.enum_id];
+            if (std::find(values.begin(), values.end(), item.get<std::string>()) == values.end())
+              return fail(at + "[" + std::to_string(i) + "]", "not a value of the set's enum");
+          }
           out.set.insert(item.get<std::string>());
           ++i;
         }

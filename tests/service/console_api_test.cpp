@@ -1,6 +1,7 @@
 // The console's endpoints (docs/api.md, "Console endpoints") on a real
 // `ethos serve`: keyset paging, the new filters, statistics, the playground,
 // jobs, the rule graph, bundle texts, and the console's own files.
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <nlohmann/json.hpp>
@@ -132,6 +133,23 @@ TEST_CASE("the playground decides a request under posted policy text and records
   CHECK(out["decision"]["outcome"] == "deny");
   CHECK(out["decision"].contains("remedies"));
   CHECK(body_of(s.get("/v1/verify", s.auditor))["decisions"] == 2);
+}
+
+TEST_CASE("the playground's form schema gives purpose.categories as a set of the purposes",
+          "[console]") {
+  ServeProcess s;
+  json start = body_of(s.get("/v1/playground/start", s.auditor));
+  const json* categories = nullptr;
+  for (const auto& a : start["schema"]) {
+    CHECK(a["path"] != "patient.may_self_consent");
+    CHECK(a["path"] != "purpose.category");
+    if (a["path"] == "purpose.categories") categories = &a;
+  }
+  REQUIRE(categories != nullptr);
+  CHECK((*categories)["type"].get<std::string>().rfind("set<enum {", 0) == 0);
+  const json& values = (*categories)["values"];
+  CHECK(std::find(values.begin(), values.end(), "summarization") != values.end());
+  CHECK(std::find(values.begin(), values.end(), "disclosure_to_third_party") != values.end());
 }
 
 TEST_CASE("the playground names a broken rule's file, line and column", "[console]") {

@@ -19,8 +19,10 @@
 #include "server_fixture.hpp"
 #include "support.hpp"
 
+using ethos::testing::chattr;
 using ethos::testing::example_request;
 using ethos::testing::HttpResult;
+using ethos::testing::immutable_supported;
 using ethos::testing::ServeProcess;
 using json = nlohmann::json;
 
@@ -78,28 +80,6 @@ std::string read_all(int fd) {
     out.append(buf, static_cast<size_t>(n));
   }
   return out;
-}
-
-void chattr(const std::string& flag, const std::string& path) {
-  if (std::filesystem::exists(path)) {
-    std::string cmd = "chattr " + flag + " '" + path + "' 2>/dev/null";
-    (void)std::system(cmd.c_str());
-  }
-}
-
-bool immutable_supported(const std::string& dir) {
-  std::string probe = dir + "/probe";
-  ethos::testing::write_file(probe, "x");
-  bool ok = std::system(("chattr +i '" + probe + "' 2>/dev/null").c_str()) == 0;
-  if (ok) {
-    // Immutable means not writable even by root, which the tests rely on.
-    FILE* f = std::fopen(probe.c_str(), "a");
-    ok = f == nullptr;
-    if (f) std::fclose(f);
-    (void)std::system(("chattr -i '" + probe + "' 2>/dev/null").c_str());
-  }
-  std::filesystem::remove(probe);
-  return ok;
 }
 
 }  // namespace

@@ -34,6 +34,28 @@ std::string example_request(const std::string& name) {
   return slurp_file(source_dir() + "/policies/examples/" + name);
 }
 
+void chattr(const std::string& flag, const std::string& path) {
+  if (std::filesystem::exists(path)) {
+    std::string cmd = "chattr " + flag + " '" + path + "' 2>/dev/null";
+    (void)std::system(cmd.c_str());
+  }
+}
+
+bool immutable_supported(const std::string& dir) {
+  std::string probe = dir + "/probe";
+  write_file(probe, "x");
+  bool ok = std::system(("chattr +i '" + probe + "' 2>/dev/null").c_str()) == 0;
+  if (ok) {
+    // Immutable means not writable even by root, which the tests rely on.
+    FILE* f = std::fopen(probe.c_str(), "a");
+    ok = f == nullptr;
+    if (f) std::fclose(f);
+    (void)std::system(("chattr -i '" + probe + "' 2>/dev/null").c_str());
+  }
+  std::filesystem::remove(probe);
+  return ok;
+}
+
 std::string HttpResult::header(const std::string& name) const {
   auto it = headers.find(name);
   return it == headers.end() ? std::string() : it->second;
@@ -81,7 +103,7 @@ void ServeProcess::start() {
                                    "--policies",
                                    policies(),
                                    "--log",
-                                   log_path(),
+                                   log_location.empty() ? log_path() : log_location,
                                    "--tokens",
                                    tokens_path(),
                                    "--listen",

@@ -42,6 +42,7 @@ class ServeProcess {
   std::string server_output() const;  // what the server wrote to stderr and stdout
 
   std::string decider, auditor, admin;  // bearer tokens
+  std::string log_location;             // --log; empty: log_path()
 
   HttpResult get(const std::string& path, const std::string& token = {});
   HttpResult post(const std::string& path, const std::string& body, const std::string& token = {},
@@ -61,5 +62,10 @@ class ServeProcess {
 std::string example_request(const std::string& name);
 std::string slurp_file(const std::string& path);
 void write_file(const std::string& path, const std::string& text);
+
+// `chattr +i` / `-i` on a file that exists (immutable: not writable even by
+// root), and whether the filesystem under `dir` supports it.
+void chattr(const std::string& flag, const std::string& path);
+bool immutable_supported(const std::string& dir);
 
 }  // namespace ethos::testing

@@ -26,18 +26,21 @@ nlohmann::ordered_json pairs(const std::string& stored, const char* first, const
 }
 
 nlohmann::ordered_json entry_json(const LogEntry& e) {
-  return {{"decision_id", e.id},
-          {"seq", e.seq},
-          {"request_id", e.request_id},
-          {"time", format_timestamp(e.time)},
-          {"recorded_at", format_millis(e.recorded_at)},
-          {"outcome", e.decision.outcome},
-          {"bundle", e.bundle},
-          {"reasons", nlohmann::ordered_json::parse(e.decision.reasons)},
-          {"obligations", pairs(e.decision.obligations, "id", "rule")},
-          {"advice", nlohmann::ordered_json::parse(e.decision.advice)},
-          {"overridden", pairs(e.decision.overridden, "rule", "by")},
-          {"missing_facts", nlohmann::ordered_json::parse(e.decision.missing_facts)}};
+  nlohmann::ordered_json j = {
+      {"decision_id", e.id},
+      {"seq", e.seq},
+      {"request_id", e.request_id},
+      {"time", format_timestamp(e.time)},
+      {"recorded_at", format_millis(e.recorded_at)},
+      {"outcome", e.decision.outcome},
+      {"bundle", e.bundle},
+      {"reasons", nlohmann::ordered_json::parse(e.decision.reasons)},
+      {"obligations", pairs(e.decision.obligations, "id", "rule")},
+      {"advice", nlohmann::ordered_json::parse(e.decision.advice)},
+      {"overridden", pairs(e.decision.overridden, "rule", "by")},
+      {"missing_facts", nlohmann::ordered_json::parse(e.decision.missing_facts)}};
+  if (!e.chain.empty()) j["chain"] = e.chain;  // the node that recorded it (PostgreSQL)
+  return j;
 }
 
 std::string first_reason(const LogEntry& e) {
@@ -62,7 +65,8 @@ void add_log(CLI::App& app) {
   };
   auto opts = std::make_shared<Opts>();
   auto* cmd = app.add_subcommand("log", "List recorded decisions, with filters");
-  cmd->add_option("db", opts->db, "The decision log (SQLite file)")->required();
+  cmd->add_option("db", opts->db, kLogLocationHelp);
+  CLI::App* copy = add_log_copy(cmd);
   cmd->add_option("--from", opts->from, "Decisions at or after this time (2026-11-01 or RFC 3339)");
   cmd->add_option("--to", opts->to,
                   "Decisions at or before this time (a date alone includes that whole day)");
@@ -76,7 +80,12 @@ void add_log(CLI::App& app) {
   cmd->footer(
       "Example:\n  ethos log decisions.db --outcome deny --from 2026-11-01\n"
       "Exit: 0 listed (possibly nothing), 64 bad options, 70 the log cannot be read.");
-  cmd->callback([opts] {
+  cmd->callback([opts, copy] {
+    if (copy->parsed()) return;
+    if (opts->db.empty()) {
+      std::cerr << "ethos: log: the decision log is required (`ethos log decisions.db`)\n";
+      throw kUsage;
+    }
     LogFilter f;
     int64_t t = 0;
     if (!opts->from.empty()) {
@@ -133,7 +142,7 @@ void add_show(CLI::App& app) {
   auto opts = std::make_shared<Opts>();
   auto* cmd =
       app.add_subcommand("show", "Print one recorded decision in full, with its policy version");
-  cmd->add_option("db", opts->db, "The decision log (SQLite file)")->required();
+  cmd->add_option("db", opts->db, kLogLocationHelp)->required();
   cmd->add_option("decision-id", opts->id, "The decision's id (d-...)")->required();
   cmd->add_flag("--json", opts->json,
                 "As JSON: the decision (docs/decision-format.md), the request, the chain");

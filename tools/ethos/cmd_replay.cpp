@@ -97,7 +97,7 @@ void add_replay(CLI::App& app) {
   auto opts = std::make_shared<Opts>();
   auto* cmd = app.add_subcommand(
       "replay", "Re-run recorded decisions: under their own policy, or a candidate");
-  cmd->add_option("db", opts->db, "The decision log (SQLite file)")->required();
+  cmd->add_option("db", opts->db, kLogLocationHelp)->required();
   cmd->add_option("--against", opts->against,
                   "Candidate policy directory: report what would change");
   cmd->add_option("--param", opts->params,

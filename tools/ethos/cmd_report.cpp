@@ -77,7 +77,7 @@ void add_report(CLI::App& app) {
   };
   auto opts = std::make_shared<Opts>();
   auto* cmd = app.add_subcommand("report", "Write the audit report of a time range (HTML, PDF)");
-  cmd->add_option("db", opts->db, "The decision log (SQLite file)")->required();
+  cmd->add_option("db", opts->db, kLogLocationHelp)->required();
   cmd->add_option("--from", opts->from, "First decision time (2026-11-01 or RFC 3339)");
   cmd->add_option("--to", opts->to, "Last decision time (a date means its whole day)");
   cmd->add_option("--candidate", opts->candidate,

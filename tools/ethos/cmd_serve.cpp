@@ -2,6 +2,7 @@
 
 #include <iostream>
 
+#include <ethos/log/log_store.hpp>
 #include <ethos/log/privacy.hpp>
 #include <ethos/service/http_service.hpp>
 #include <ethos/service/service.hpp>
@@ -40,6 +41,7 @@ void add_serve(CLI::App& app) {
     std::vector<std::string> params;
     uint32_t max_depth = kDefaultMaxDepth;
     std::string log;
+    std::string node_id;
     std::string key_file;
     bool insecure_dev_key = false;
     std::string listen = "127.0.0.1:8181";
@@ -53,7 +55,13 @@ void add_serve(CLI::App& app) {
   cmd->add_option("--policies", opts->policies, "Policy directory (default: policies)");
   cmd->add_option("--param", opts->params, "Override a param: module.name=value");
   add_max_depth_option(cmd, opts->max_depth);
-  cmd->add_option("--log", opts->log, "The decision log (SQLite; created if absent)")->required();
+  cmd->add_option("--log", opts->log,
+                  "The decision log: an SQLite file (or sqlite:FILE; created if absent) or a "
+                  "postgresql:// URL shared with other nodes")
+      ->required();
+  cmd->add_option("--node-id", opts->node_id,
+                  "With a PostgreSQL log: this node's chain, unique among the nodes (default: "
+                  "the host name)");
   cmd->add_option("--log-key-file", opts->key_file,
                   "The key that pseudonymises the log (default: $ETHOS_LOG_KEY)");
   cmd->add_flag("--insecure-dev-key", opts->insecure_dev_key,
@@ -141,6 +149,7 @@ void add_serve(CLI::App& app) {
     }
     so.log_path = opts->log;
     so.log.commit_delay_us = opts->commit_delay_us;
+    so.log.node_id = opts->node_id;
     try {
       so.log.key = load_log_key({opts->key_file, opts->insecure_dev_key});
     } catch (const std::exception& e) {
@@ -151,7 +160,7 @@ void add_serve(CLI::App& app) {
       spdlog::warn(
           "recording with the insecure development key: pseudonyms in `{}` can be reversed by "
           "anyone",
-          opts->log);
+          display_location(opts->log));
     // Before any thread starts (the log's writer is one), so that every
     // thread leaves the signals to run_http_service().
     server::block_service_signals();

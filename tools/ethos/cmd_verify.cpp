@@ -15,7 +15,7 @@ void add_verify(CLI::App& app) {
   auto opts = std::make_shared<Opts>();
   auto* cmd = app.add_subcommand(
       "verify", "Prove that no recorded decision was altered, removed or reordered");
-  cmd->add_option("db", opts->db, "The decision log (SQLite file)")->required();
+  cmd->add_option("db", opts->db, kLogLocationHelp)->required();
   cmd->add_flag("--json", opts->json, "One JSON object");
   cmd->footer(
       "Example:\n  ethos verify decisions.db\n"
@@ -37,6 +37,10 @@ void add_verify(CLI::App& app) {
     if (opts->json) {
       nlohmann::json j = {
           {"ok", r.ok()}, {"decisions", r.decisions}, {"bundles", r.bundles}, {"head", r.head}};
+      // Every chain's head: one per node in a PostgreSQL log.
+      j["chains"] = nlohmann::json::array();
+      for (const auto& c : r.chains)
+        j["chains"].push_back({{"chain", c.chain}, {"decisions", c.decisions}, {"head", c.head}});
       // The same document as GET /v1/log/verify: `first_break` is null when the chain holds.
       j["first_break"] = nullptr;
       if (r.first_break)
@@ -45,6 +49,14 @@ void add_verify(CLI::App& app) {
                             {"decision_id", r.first_break->decision_id},
                             {"message", r.first_break->message}};
       std::cout << j.dump(2) << "\n";
+    } else if (r.ok() &&
+               (r.chains.size() > 1 || (r.chains.size() == 1 && !r.chains[0].chain.empty()))) {
+      std::cout << "ok: " << r.decisions << " decision" << (r.decisions == 1 ? "" : "s") << " in "
+                << r.chains.size() << " unbroken chain" << (r.chains.size() == 1 ? "" : "s") << ", "
+                << r.bundles << " bundle" << (r.bundles == 1 ? "" : "s") << "\n";
+      for (const auto& c : r.chains)
+        std::cout << "  chain " << c.chain << ": " << c.decisions << " decision"
+                  << (c.decisions == 1 ? "" : "s") << "; head " << c.head << "\n";
     } else if (r.ok()) {
       std::cout << "ok: " << r.decisions << " decision" << (r.decisions == 1 ? "" : "s")
                 << " in an unbroken chain, " << r.bundles << " bundle"

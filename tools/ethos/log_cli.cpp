@@ -7,13 +7,15 @@
 
 #include <ethos/base/time.hpp>
 #include <ethos/check/policy.hpp>
+#include <ethos/log/log_store.hpp>
 #include "cli.hpp"
 
 namespace ethos::cli {
 
 void add_record_options(CLI::App* cmd, RecordOptions& o) {
   cmd->add_option("--record", o.db,
-                  "Record each decision in this decision log (SQLite; created if absent)");
+                  "Record each decision in this decision log (an SQLite file, created if absent, "
+                  "or a postgresql:// URL)");
   cmd->add_option("--log-key-file", o.key_file,
                   "With --record: the key that pseudonymises the log (default: $ETHOS_LOG_KEY)");
   cmd->add_flag(
@@ -32,7 +34,7 @@ std::unique_ptr<DecisionLog> open_log_for_recording(const RecordOptions& o) {
   }
   if (options.key->insecure_dev)
     std::cerr << "ethos: warning: recording with the insecure development key: pseudonyms in `"
-              << o.db << "` can be reversed by anyone\n";
+              << display_location(o.db) << "` can be reversed by anyone\n";
   try {
     return std::make_unique<DecisionLog>(o.db, std::move(options));
   } catch (const sql::StoreError& e) {
@@ -42,9 +44,10 @@ std::unique_ptr<DecisionLog> open_log_for_recording(const RecordOptions& o) {
 }
 
 std::unique_ptr<DecisionLog> open_log_for_reading(const std::string& path) {
+  LogLocation where = parse_log_location(path);
   struct stat st {};
-  if (stat(path.c_str(), &st) != 0) {
-    std::cerr << "ethos: `" << path << "`: no such file\n";
+  if (where.kind == LogLocation::Kind::kSqlite && stat(where.target.c_str(), &st) != 0) {
+    std::cerr << "ethos: `" << where.target << "`: no such file\n";
     throw kInternal;
   }
   try {

@@ -12,6 +12,10 @@
 
 namespace ethos::cli {
 
+// The help text of a command's log argument.
+inline constexpr const char* kLogLocationHelp =
+    "The decision log: an SQLite file (or sqlite:FILE) or a postgresql:// URL";
+
 struct RecordOptions {
   std::string db;  // empty: do not record
   std::string key_file;
@@ -27,6 +31,9 @@ std::unique_ptr<DecisionLog> open_log_for_recording(const RecordOptions& options
 
 // Opens an existing log for reading; prints why and throws kInternal on failure.
 std::unique_ptr<DecisionLog> open_log_for_reading(const std::string& path);
+
+// Adds `copy` under `ethos log` (tools/ethos/cmd_log_copy.cpp).
+CLI::App* add_log_copy(CLI::App* log_cmd);
 
 // A progress bar on standard error when it is a terminal (else silent).
 class ProgressBar {

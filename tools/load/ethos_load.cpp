@@ -35,7 +35,7 @@ using Clock = std::chrono::steady_clock;
 
 struct Options {
   std::string host = "127.0.0.1";
-  int port = 8181;
+  std::vector<int> ports{8181};  // connections go to each in turn (one per node)
   std::string path = "/v1/decide";
   std::string token;
   std::string token_file;
@@ -81,14 +81,14 @@ struct Conn {
   bool busy = false;
 };
 
-int connect_to(const Options& o) {
+int connect_to(const Options& o, int port) {
   int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) return -1;
   int one = 1;
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(o.port));
+  addr.sin_port = htons(static_cast<uint16_t>(port));
   if (inet_pton(AF_INET, o.host.c_str(), &addr.sin_addr) != 1) {
     ::close(fd);
     return -1;
@@ -141,14 +141,14 @@ void collect_ids(std::string_view body, std::vector<std::string>& ids, uint64_t&
   }
 }
 
-void run_thread(const Options& o, const std::vector<Request>& requests, size_t nconn,
-                Clock::time_point measure_from, Clock::time_point until, Stats& st) {
+void run_thread(const Options& o, const std::vector<Request>& requests, size_t first_conn,
+                size_t nconn, Clock::time_point measure_from, Clock::time_point until, Stats& st) {
   int ep = epoll_create1(EPOLL_CLOEXEC);
   std::vector<Conn> conns(nconn);
   size_t next_body = 0;
   auto open_conn = [&](size_t i) {
     Conn& c = conns[i];
-    c.fd = connect_to(o);
+    c.fd = connect_to(o, o.ports[(first_conn + i) % o.ports.size()]);
     c.in.clear();
     c.sent = 0;
     c.busy = false;
@@ -301,7 +301,9 @@ int main(int argc, char** argv) {
       "ethos-load: closed-loop HTTP load for `ethos serve` (keep-alive, one request in flight per "
       "connection)"};
   app.add_option("--host", o.host, "IPv4 address (default 127.0.0.1)");
-  app.add_option("--port", o.port, "Port (default 8181)");
+  app.add_option("--port", o.ports,
+                 "Port (default 8181); once per node to spread the connections over several "
+                 "servers in turn");
   app.add_option("--path", o.path, "Endpoint (default /v1/decide)");
   app.add_option("--token", o.token, "Bearer token");
   app.add_option("--token-file", o.token_file, "File holding the bearer token");
@@ -355,7 +357,7 @@ int main(int argc, char** argv) {
       }
     }
     std::string head =
-        "POST " + o.path + " HTTP/1.1\r\nHost: " + o.host + ":" + std::to_string(o.port) +
+        "POST " + o.path + " HTTP/1.1\r\nHost: " + o.host + ":" + std::to_string(o.ports.front()) +
         "\r\nAuthorization: Bearer " + o.token +
         "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
         "\r\n\r\n";
@@ -371,9 +373,12 @@ int main(int argc, char** argv) {
   auto until = measure_from + std::chrono::duration_cast<Clock::duration>(
                                   std::chrono::duration<double>(o.seconds));
   std::vector<std::thread> pool;
+  size_t first = 0;
   for (size_t t = 0; t < threads; ++t) {
     size_t n = o.connections / threads + (t < o.connections % threads ? 1 : 0);
-    pool.emplace_back([&, t, n] { run_thread(o, requests, n, measure_from, until, stats[t]); });
+    pool.emplace_back(
+        [&, t, n, first] { run_thread(o, requests, first, n, measure_from, until, stats[t]); });
+    first += n;
   }
   for (auto& t : pool) t.join();
   // The rate counts the answers that arrived within the measured window and

@@ -20,7 +20,11 @@ function input(a, onChange) {
   const id = `req-${a.path}`;
   const t = a.type;
   let el;
-  if (t === 'bool') {
+  if (a.values && t.startsWith('set')) {
+    // A set of enum values (purpose.categories): any number of its members.
+    el = h('select', {id, multiple: true, size: Math.min(a.values.length, 6)},
+      a.values.map((v) => h('option', {value: v}, v)));
+  } else if (t === 'bool') {
     el = h('select', {id}, ['', 'true', 'false'].map((v) => h('option', {value: v}, v || '(absent)')));
   } else if (a.values) {
     el = h('select', {id}, ['', ...a.values].map((v) => h('option', {value: v}, v || '(absent)')));
@@ -32,7 +36,12 @@ function input(a, onChange) {
   return el;
 }
 
-function parseValue(a, raw) {
+function readValue(a, el) {
+  if (el.multiple) {
+    const chosen = [...el.selectedOptions].map((o) => o.value);
+    return chosen.length ? chosen : undefined;
+  }
+  const raw = el.value;
   if (raw === '') return undefined;
   if (a.type === 'bool') return raw === 'true';
   if (a.type === 'int') return Number.parseInt(raw, 10);
@@ -53,7 +62,7 @@ export function requestForm(schema, rawArea) {
     const el = input(a, () => {
       let obj;
       try { obj = JSON.parse(rawArea.value || '{}'); } catch { obj = {}; }
-      setPath(obj, a.path, parseValue(a, el.value));
+      setPath(obj, a.path, readValue(a, el));
       rawArea.value = JSON.stringify(obj, null, 2);
     });
     fields.push([a, el]);
@@ -62,6 +71,12 @@ export function requestForm(schema, rawArea) {
   return {
     el: h('div', {class: 'request-form'}, rows),
     // Shows the values of a request object in the inputs.
-    load(obj) { for (const [a, el] of fields) el.value = showValue(a, getPath(obj, a.path)); },
+    load(obj) {
+      for (const [a, el] of fields) {
+        const v = getPath(obj, a.path);
+        if (el.multiple) for (const o of el.options) o.selected = Array.isArray(v) && v.includes(o.value);
+        else el.value = showValue(a, v);
+      }
+    },
   };
 }
