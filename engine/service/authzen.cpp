@@ -111,6 +111,9 @@ struct Evaluation {
   AuthzenOrigins origins;
   std::string request;
   std::vector<std::string> ignored;
+  // Set attributes given as one string (wrapped into a one-member list):
+  // an error at `path[0]` is told at the string's own path.
+  std::vector<std::string> wrapped;
 };
 
 // The four entities of one evaluation, each from the evaluation or else from
@@ -241,7 +244,9 @@ class RequestBuilder {
     }
     // A set given one value (an action's name for the purposes) is that one
     // member: `"summarization"` becomes `["summarization"]`.
-    *target = a.type.kind == ValueType::kSet && v.is_string() ? json::array({v}) : v;
+    bool wrap = a.type.kind == ValueType::kSet && v.is_string();
+    *target = wrap ? json::array({v}) : v;
+    if (wrap) ev_.wrapped.push_back(a.path);
     if (a.type.kind == ValueType::kTimestamp) add_missing_seconds(*target);
     set_by_.emplace(a.path, src);
     return true;
@@ -332,6 +337,8 @@ Reply authzen_error(const Reply& r, const AuthzenMapping& m, const Evaluation& e
   std::string path = body["error"]["path"].get<std::string>();
   std::string message = body["error"]["message"].get<std::string>();
   std::string attr = path.rfind("$.", 0) == 0 ? path.substr(2) : std::string();
+  for (const std::string& w : ev.wrapped)
+    if (attr == w + "[0]") attr = w;
   std::string src = attr.empty() ? std::string() : authzen_source_path(m, attr, ev.origins);
   if (src.empty()) return r;
   constexpr std::string_view kMissing = "missing required field";
