@@ -17,6 +17,22 @@ ethos_install_deps() {
     $sudo apt-get update -q >/dev/null
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
   fi
+  # Debian packages npm apart from nodejs; other builds of nodejs bring their own.
+  if ! command -v npm >/dev/null 2>&1; then
+    echo "ethos: installing npm" >&2
+    local sudo=""
+    [[ $(id -u) -ne 0 ]] && sudo="sudo"
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends npm >/dev/null
+  fi
+}
+
+# npm packages from their committed package-lock.json: the console's (embedded
+# in the program) and, with `browser`, the browser tests'.
+ethos_npm_ci() {
+  (cd "$ETHOS_ROOT/tools/console" && npm ci --no-audit --no-fund --loglevel=error)
+  if [[ "${1:-}" == browser ]]; then
+    (cd "$ETHOS_ROOT/tests/browser" && npm ci --no-audit --no-fund --loglevel=error)
+  fi
 }
 
 ethos_build() {

@@ -104,4 +104,60 @@ RuleGraph build_rule_graph(const Policy& p) {
   return g;
 }
 
+std::optional<std::string> policy_dot(const Policy& p, const PolicyDotOptions& options) {
+  RuleGraph g = build_rule_graph(p);
+  using VK = RuleGraph::VertexKind;
+  using EK = RuleGraph::EdgeKind;
+  size_t n = g.vertex_count();
+  RuleGraph::DotStyle style;
+  style.title = options.title;
+  style.legend = true;
+  style.cluster.resize(n);
+  style.url.resize(n);
+  auto module_of = [&](const RuleGraph::Vertex& x) -> std::string {
+    switch (x.kind) {
+      case VK::kRule:
+        return p.modules[p.rules[x.index].module].name;
+      case VK::kDefine:
+        return p.modules[p.defines[x.index].module].name;
+      case VK::kParam:
+        return p.modules[p.params[x.index].module].name;
+      case VK::kObligation:
+        return "obligations";
+      case VK::kAttribute:
+        return "request";
+    }
+    return {};
+  };
+  for (uint32_t v = 0; v < n; ++v) {
+    const RuleGraph::Vertex& x = g.vertex(v);
+    std::string m = module_of(x);
+    style.cluster[v] = m == "request" || m == "obligations" ? m : "module " + m;
+    if (x.kind == VK::kRule && !options.rule_url.empty()) style.url[v] = options.rule_url + x.name;
+  }
+  if (!options.module.empty()) {
+    bool known = std::any_of(p.modules.begin(), p.modules.end(),
+                             [&](const Module& m) { return m.name == options.module; });
+    if (!known) return std::nullopt;
+    style.keep.assign(n, false);
+    std::vector<uint32_t> mine;
+    for (uint32_t v = 0; v < n; ++v) {
+      const RuleGraph::Vertex& x = g.vertex(v);
+      if (x.kind == VK::kRule && module_of(x) == options.module) mine.push_back(v);
+    }
+    for (uint32_t v : mine) {
+      style.keep[v] = true;
+      for (EK k : {EK::kReads, EK::kRequires, EK::kOverrides})
+        for (uint32_t w : g.reachable(v, k)) style.keep[w] = true;
+    }
+    // The rules of other modules that override one of this module's.
+    for (uint32_t v = 0; v < n; ++v) {
+      if (g.vertex(v).kind != VK::kRule || style.keep[v]) continue;
+      for (uint32_t w : g.reachable(v, EK::kOverrides))
+        if (std::find(mine.begin(), mine.end(), w) != mine.end()) style.keep[v] = true;
+    }
+  }
+  return g.to_dot(style);
+}
+
 }  // namespace ethos

@@ -153,51 +153,124 @@ const char* effect_colour(Effect e) {
 }  // namespace
 
 std::string RuleGraph::to_dot(std::string_view title) const {
+  DotStyle style;
+  style.title = std::string(title);
+  return to_dot(style);
+}
+
+namespace {
+std::string vertex_attributes(const RuleGraph::Vertex& x) {
+  using VertexKind = RuleGraph::VertexKind;
+  std::string out = "label=\"" + dot_escape(x.name);
+  switch (x.kind) {
+    case VertexKind::kAttribute:
+      out += "\", shape=note, color=\"#757575\"";
+      break;
+    case VertexKind::kParam:
+      out += "\", shape=cds, color=\"#455a64\"";
+      break;
+    case VertexKind::kDefine:
+      out += "\", shape=ellipse, color=\"#37474f\"";
+      break;
+    case VertexKind::kObligation:
+      out += "\", shape=hexagon, color=\"#6a1b9a\"";
+      break;
+    case VertexKind::kRule:
+      out += std::string("\\n(") + effect_name(x.effect) +
+             ")\", shape=box, style=\"rounded,filled\", fillcolor=\"" + effect_colour(x.effect) +
+             "\", fontcolor=white";
+      break;
+  }
+  return out;
+}
+
+const char* edge_attributes(RuleGraph::EdgeKind k) {
+  switch (k) {
+    case RuleGraph::EdgeKind::kReads:
+      return "color=\"#9e9e9e\"";
+    case RuleGraph::EdgeKind::kOverrides:
+      return "style=dashed, color=\"#c62828\", label=\"overrides\"";
+    case RuleGraph::EdgeKind::kRequires:
+      return "color=\"#6a1b9a\", label=\"requires\"";
+  }
+  return "";
+}
+
+// A key drawn with the same shapes and edge styles as the graph itself.
+const char* const kLegend =
+    "  subgraph cluster_legend {\n    label=\"legend\"; style=dashed; color=\"#9e9e9e\";\n"
+    "    legend_rule [label=\"rule\\n(permit)\", shape=box, style=\"rounded,filled\", "
+    "fillcolor=\"#2e7d32\", fontcolor=white];\n"
+    "    legend_escalate [label=\"rule\\n(escalate)\", shape=box, style=\"rounded,filled\", "
+    "fillcolor=\"#ef6c00\", fontcolor=white];\n"
+    "    legend_advise [label=\"rule\\n(advise)\", shape=box, style=\"rounded,filled\", "
+    "fillcolor=\"#1565c0\", fontcolor=white];\n"
+    "    legend_require [label=\"rule\\n(require)\", shape=box, style=\"rounded,filled\", "
+    "fillcolor=\"#6a1b9a\", fontcolor=white];\n"
+    "    legend_define [label=\"definition\", shape=ellipse, color=\"#37474f\"];\n"
+    "    legend_attr [label=\"request fact\", shape=note, color=\"#757575\"];\n"
+    "    legend_param [label=\"param\", shape=cds, color=\"#455a64\"];\n"
+    "    legend_other [label=\"rule\\n(forbid)\", shape=box, style=\"rounded,filled\", "
+    "fillcolor=\"#c62828\", fontcolor=white];\n"
+    "    legend_obligation [label=\"obligation\", shape=hexagon, color=\"#6a1b9a\"];\n"
+    "    legend_rule -> legend_define [color=\"#9e9e9e\", label=\"reads\"];\n"
+    "    legend_define -> legend_attr [color=\"#9e9e9e\", label=\"reads\"];\n"
+    "    legend_rule -> legend_param [color=\"#9e9e9e\", label=\"reads\"];\n"
+    "    legend_rule -> legend_other [style=dashed, color=\"#c62828\", label=\"overrides\"];\n"
+    "    legend_rule -> legend_obligation [color=\"#6a1b9a\", label=\"requires\"];\n  }\n";
+}  // namespace
+
+std::string RuleGraph::to_dot(const DotStyle& style) const {
   const Graph& g = impl_->g;
+  auto kept = [&](size_t v) {
+    return style.keep.empty() || (v < style.keep.size() && style.keep[v]);
+  };
   std::string out =
-      "digraph ethos {\n  label=\"" + dot_escape(title) +
+      "digraph ethos {\n  label=\"" + dot_escape(style.title) +
       "\";\n  labelloc=t;\n  rankdir=LR;\n  node [fontname=\"Helvetica\", fontsize=10];\n"
       "  edge [fontname=\"Helvetica\", fontsize=9];\n";
+  // Vertices grouped by cluster, in order of first appearance.
+  std::vector<std::string> clusters;
+  std::vector<std::vector<size_t>> members;
+  std::vector<size_t> loose;
   for (auto [v, end] = boost::vertices(g); v != end; ++v) {
-    const Vertex& x = g[*v];
-    out += "  n" + std::to_string(*v) + " [label=\"" + dot_escape(x.name);
-    switch (x.kind) {
-      case VertexKind::kAttribute:
-        out += "\", shape=note, color=\"#757575\"]";
-        break;
-      case VertexKind::kParam:
-        out += "\", shape=cds, color=\"#455a64\"]";
-        break;
-      case VertexKind::kDefine:
-        out += "\", shape=ellipse, color=\"#37474f\"]";
-        break;
-      case VertexKind::kObligation:
-        out += "\", shape=hexagon, color=\"#6a1b9a\"]";
-        break;
-      case VertexKind::kRule:
-        out += std::string("\\n(") + effect_name(x.effect) +
-               ")\", shape=box, style=\"rounded,filled\", fillcolor=\"" + effect_colour(x.effect) +
-               "\", fontcolor=white]";
-        break;
+    if (!kept(*v)) continue;
+    std::string c = *v < style.cluster.size() ? style.cluster[*v] : std::string();
+    if (c.empty()) {
+      loose.push_back(*v);
+      continue;
     }
-    out += ";\n";
+    auto it = std::find(clusters.begin(), clusters.end(), c);
+    if (it == clusters.end()) {
+      clusters.push_back(c);
+      members.emplace_back();
+      it = clusters.end() - 1;
+    }
+    members[static_cast<size_t>(it - clusters.begin())].push_back(*v);
   }
+  auto vertex = [&](size_t v, const char* indent) {
+    out += indent;
+    out += "n" + std::to_string(v) + " [" + vertex_attributes(g[v]);
+    if (v < style.url.size() && !style.url[v].empty())
+      out +=
+          ", URL=\"" + dot_escape(style.url[v]) + "\", tooltip=\"" + dot_escape(g[v].name) + "\"";
+    out += "];\n";
+  };
+  for (size_t c = 0; c < clusters.size(); ++c) {
+    out += "  subgraph cluster_" + std::to_string(c) + " {\n    label=\"" +
+           dot_escape(clusters[c]) +
+           "\"; style=\"rounded\"; color=\"#90a4ae\"; fontname=\"Helvetica\";\n";
+    for (size_t v : members[c]) vertex(v, "    ");
+    out += "  }\n";
+  }
+  for (size_t v : loose) vertex(v, "  ");
   for (auto [e, end] = boost::edges(g); e != end; ++e) {
-    out += "  n" + std::to_string(boost::source(*e, g)) + " -> n" +
-           std::to_string(boost::target(*e, g));
-    switch (g[*e].kind) {
-      case EdgeKind::kReads:
-        out += " [color=\"#9e9e9e\"]";
-        break;
-      case EdgeKind::kOverrides:
-        out += " [style=dashed, color=\"#c62828\", label=\"overrides\"]";
-        break;
-      case EdgeKind::kRequires:
-        out += " [color=\"#6a1b9a\", label=\"requires\"]";
-        break;
-    }
-    out += ";\n";
+    size_t from = boost::source(*e, g), to = boost::target(*e, g);
+    if (!kept(from) || !kept(to)) continue;
+    out += "  n" + std::to_string(from) + " -> n" + std::to_string(to) + " [" +
+           edge_attributes(g[*e].kind) + "];\n";
   }
+  if (style.legend) out += kLegend;
   out += "}\n";
   return out;
 }

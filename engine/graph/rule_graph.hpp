@@ -44,8 +44,18 @@ class RuleGraph {
   // Vertices reachable from `v` along `kind` edges (excluding v).
   std::vector<uint32_t> reachable(uint32_t v, EdgeKind kind) const;
 
+  // What to_dot() draws, and how. Vectors are indexed by vertex; empty
+  // means every vertex, no clusters, no links.
+  struct DotStyle {
+    std::string title;
+    std::vector<bool> keep;            // draw this vertex (and edges between kept ones)
+    std::vector<std::string> cluster;  // the box a vertex is drawn in ("" for none)
+    std::vector<std::string> url;      // a link on the vertex (SVG <a>)
+    bool legend = false;               // a key to the vertex and edge kinds
+  };
   // Graphviz DOT: rules coloured by effect, overrides dashed.
   std::string to_dot(std::string_view title) const;
+  std::string to_dot(const DotStyle& style) const;
 
  private:
   struct Impl;

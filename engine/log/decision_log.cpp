@@ -338,6 +338,12 @@ void DecisionLog::scan(const LogFilter& filter,
   impl_->reader->scan(filter, visit);
 }
 
+LogSummary DecisionLog::summarize(const LogFilter& filter, int64_t bucket_seconds,
+                                  size_t top) const {
+  std::lock_guard lk(impl_->read_mu);
+  return impl_->reader->summarize(filter, bucket_seconds, top);
+}
+
 std::optional<LogEntry> DecisionLog::find(std::string_view decision_id) const {
   std::lock_guard lk(impl_->read_mu);
   return impl_->reader->find(decision_id);

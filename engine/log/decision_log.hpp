@@ -76,9 +76,27 @@ struct LogFilter {
   std::optional<std::string> outcome;     // "permit", "deny" or "escalate"
   std::optional<std::string> rule;        // a reason, obligation's rule, advice or override
   std::optional<std::string> request_id;  // as stored
+  std::optional<std::string> module;      // a rule of this module decided, or its default did
+  std::optional<std::string> missing;     // this attribute path is among the missing facts
   int64_t after_seq = 0;                  // only rows with seq > after_seq
   int64_t before_seq = 0;                 // and, unless 0, seq < before_seq
   size_t limit = 0;                       // 0: all
+  bool newest_first = false;              // scan() visits rows in descending seq order
+};
+
+// Counts over the rows a filter matches (the console's statistics, `ethos
+// report`): decisions per outcome in time buckets, and the rules and missing
+// facts that occur most often.
+struct LogSummary {
+  struct Bucket {
+    int64_t start = 0;  // seconds since the epoch
+    uint64_t permit = 0, deny = 0, escalate = 0;
+  };
+  std::vector<Bucket> buckets;  // ascending, only buckets with decisions
+  uint64_t permit = 0, deny = 0, escalate = 0;
+  std::vector<std::pair<std::string, uint64_t>> top_rules;    // reasons, most frequent first
+  std::vector<std::pair<std::string, uint64_t>> top_missing;  // missing facts, most frequent first
+  std::vector<std::pair<std::string, int64_t>> bundles;       // hash, first decision time
 };
 
 struct ChainBreak {
@@ -157,6 +175,9 @@ class DecisionLog {
   std::optional<LogEntry> find(std::string_view decision_id) const;
   // The canonical text of a recorded bundle.
   std::optional<std::string> bundle_text(std::string_view hash) const;
+  // Counts of the rows `filter` matches (its seq bounds apply, not its limit),
+  // `bucket_seconds` wide buckets, at most `top` rules and missing facts.
+  LogSummary summarize(const LogFilter& filter, int64_t bucket_seconds, size_t top) const;
   // Walks the whole chain and every bundle; `progress(done, total)` now and then.
   VerifyReport verify(const std::function<void(uint64_t, uint64_t)>& progress = {}) const;
 

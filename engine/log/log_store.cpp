@@ -1,5 +1,6 @@
 #include <ethos/log/log_store.hpp>
 
+#include <algorithm>
 #include <chrono>
 
 #include <ethos/base/hash.hpp>
@@ -108,6 +109,58 @@ void append_filter(FilterQuery& q, const LogFilter& f, SqlDialect dialect) {
       q.sql += ", " + marker() + ") > 0";
     }
     q.sql += ")";
+  }
+  const char* contains = dialect == SqlDialect::kSqlite ? "instr(" : "strpos(";
+  if (f.module) {
+    // A rule id is `module.rule`: the quoted prefix matches the module's rules only.
+    q.params.emplace_back("\"" + *f.module + ".");
+    q.sql += std::string(" AND (") + contains + "reasons, " + marker() + ") > 0";
+    q.params.emplace_back(*f.module);
+    q.sql += " OR default_module = " + marker() + ")";
+  }
+  if (f.missing) {
+    q.params.emplace_back("\"" + *f.missing + "\"");
+    q.sql += std::string(" AND ") + contains + "missing_facts, " + marker() + ") > 0";
+  }
+}
+
+SummaryQueries summary_queries(int64_t bucket_seconds, size_t top, SqlDialect dialect) {
+  std::string w = std::to_string(std::max<int64_t>(bucket_seconds, 1));
+  // Text sorts by byte in both databases (PostgreSQL's collation may differ).
+  std::string by_text = dialect == SqlDialect::kSqlite ? "" : " COLLATE \"C\"";
+  // The arrays are JSON (log_entry.hpp): each database takes them apart its way.
+  auto elements = [&](const char* column) {
+    std::string array = std::string("coalesce(nullif(decisions.") + column + ", ''), '[]')";
+    return dialect == SqlDialect::kSqlite
+               ? "SELECT j.value, count(*) FROM decisions, json_each(" + array + ") j"
+               : "SELECT j.value, count(*) FROM decisions, json_array_elements_text(" + array +
+                     "::json) AS j(value)";
+  };
+  std::string top_tail =
+      " GROUP BY j.value ORDER BY 2 DESC, j.value" + by_text + " LIMIT " + std::to_string(top);
+  SummaryQueries q;
+  q.buckets = {"SELECT (time / " + w + ") * " + w + ", outcome, count(*) FROM decisions",
+               " GROUP BY 1, 2 ORDER BY 1, 2"};
+  q.rules = {elements("reasons"), top_tail};
+  q.missing = {elements("missing_facts"), top_tail};
+  q.bundles = {"SELECT bundle, min(time) FROM decisions",
+               " GROUP BY bundle ORDER BY 2, bundle" + by_text};
+  return q;
+}
+
+void add_bucket_count(LogSummary& s, int64_t start, std::string_view outcome, uint64_t n) {
+  if (s.buckets.empty() || s.buckets.back().start != start)
+    s.buckets.push_back(LogSummary::Bucket{start, 0, 0, 0});
+  LogSummary::Bucket& b = s.buckets.back();
+  if (outcome == "permit") {
+    b.permit += n;
+    s.permit += n;
+  } else if (outcome == "deny") {
+    b.deny += n;
+    s.deny += n;
+  } else {
+    b.escalate += n;
+    s.escalate += n;
   }
 }
 

@@ -52,7 +52,11 @@ class LogReader {
   virtual int schema_version() const = 0;
   virtual uint64_t count(const LogFilter& filter) = 0;
   virtual std::pair<int64_t, int64_t> seq_range(const LogFilter& filter) = 0;
+  // Visits the rows `filter` matches, in seq order (descending with
+  // newest_first), at most its limit; stops when `visit` returns false.
   virtual void scan(const LogFilter& filter, const std::function<bool(const LogEntry&)>& visit) = 0;
+  // DecisionLog::summarize: counts over the rows `filter` matches (not its limit).
+  virtual LogSummary summarize(const LogFilter& filter, int64_t bucket_seconds, size_t top) = 0;
   virtual std::optional<LogEntry> find(std::string_view decision_id) = 0;
   virtual std::optional<std::string> bundle_text(std::string_view hash) = 0;
   // Every stored bundle, by hash (for copying a log).
@@ -118,7 +122,22 @@ struct FilterQuery {
 };
 enum class SqlDialect { kSqlite, kPostgres };
 // Appends ` WHERE seq > ...` and a condition for everything else in `f`
-// but request_id and the limit (which the stores add their own way).
+// but request_id, the order and the limit (which the stores add their own way).
 void append_filter(FilterQuery& q, const LogFilter& f, SqlDialect dialect);
+
+// The queries of LogReader::summarize, for either database: each store puts
+// its filter (append_filter and its request_id condition) between `select`
+// and `tail`. Their rows: buckets (bucket start, outcome, count), rules and
+// missing (value, count; most frequent first, at most `top`), bundles (hash,
+// first decision time).
+struct SummaryQuery {
+  std::string select, tail;
+};
+struct SummaryQueries {
+  SummaryQuery buckets, rules, missing, bundles;
+};
+SummaryQueries summary_queries(int64_t bucket_seconds, size_t top, SqlDialect dialect);
+// Adds one row of the buckets query to `s` (its bucket and its totals).
+void add_bucket_count(LogSummary& s, int64_t start, std::string_view outcome, uint64_t n);
 
 }  // namespace ethos

@@ -204,7 +204,8 @@ class PostgresReader final : public LogReader {
     for (;;) {
       FilterQuery q = filter_query(std::string("SELECT ") + kColumns + " FROM decisions", f);
       size_t page = left ? std::min<size_t>(left, kPageRows) : kPageRows;
-      q.sql += " ORDER BY seq LIMIT " + std::to_string(page);
+      q.sql += f.newest_first ? " ORDER BY seq DESC LIMIT " : " ORDER BY seq LIMIT ";
+      q.sql += std::to_string(page);
       auto params = param_texts(q);
       pg::Result r = c_.exec(q.sql, views(params));
       for (int i = 0; i < r.rows(); ++i) {
@@ -212,9 +213,41 @@ class PostgresReader final : public LogReader {
         if (!visit(e)) return;
       }
       if (static_cast<size_t>(r.rows()) < page) return;
-      f.after_seq = e.seq;
+      (f.newest_first ? f.before_seq : f.after_seq) = e.seq;
       if (left && (left -= page) == 0) return;
     }
+  }
+
+  LogSummary summarize(const LogFilter& filter, int64_t bucket_seconds, size_t top) override {
+    ensure();
+    LogFilter f = filter;
+    f.limit = 0;
+    SummaryQueries sq = summary_queries(bucket_seconds, top, SqlDialect::kPostgres);
+    // One snapshot: the four queries count the same rows.
+    pg::Transaction txn(c_);
+    c_.exec("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+    auto run = [&](const SummaryQuery& part) {
+      FilterQuery q = filter_query(part.select, f);
+      q.sql += part.tail;
+      auto params = param_texts(q);
+      return c_.exec(q.sql, views(params));
+    };
+    LogSummary out;
+    pg::Result buckets = run(sq.buckets);
+    for (int i = 0; i < buckets.rows(); ++i)
+      add_bucket_count(out, buckets.integer(i, 0), buckets.text(i, 1),
+                       static_cast<uint64_t>(buckets.integer(i, 2)));
+    for (auto [part, into] :
+         {std::pair{&sq.rules, &out.top_rules}, std::pair{&sq.missing, &out.top_missing}}) {
+      pg::Result r = run(*part);
+      for (int i = 0; i < r.rows(); ++i)
+        into->emplace_back(std::string(r.text(i, 0)), static_cast<uint64_t>(r.integer(i, 1)));
+    }
+    pg::Result bundles = run(sq.bundles);
+    for (int i = 0; i < bundles.rows(); ++i)
+      out.bundles.emplace_back(std::string(bundles.text(i, 0)), bundles.integer(i, 1));
+    txn.commit();
+    return out;
   }
 
   std::optional<LogEntry> find(std::string_view decision_id) override {

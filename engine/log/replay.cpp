@@ -364,6 +364,13 @@ std::string replay_report_json(const ReplayReport& rep, size_t max_changes) {
     }
     doc["changes"] = changes;
     doc["changes_truncated"] = rep.changes.size() > max_changes;
+    // Every change (not only the listed ones) by the day of its decision.
+    std::map<int64_t, uint64_t> days;
+    for (const auto& c : rep.changes) ++days[c.time - ((c.time % 86400) + 86400) % 86400];
+    json by_day = json::array();
+    for (const auto& [day, n] : days)
+      by_day.push_back({{"day", format_timestamp(day).substr(0, 10)}, {"decisions", n}});
+    doc["changes_by_day"] = by_day;
   }
   doc["seconds"] = rep.seconds;
   doc["decisions_per_sec"] =

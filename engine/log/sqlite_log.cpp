@@ -38,6 +38,11 @@ constexpr char kSelectColumns[] =
     "SELECT seq, id, request_id, time, recorded_at, outcome, bundle, default_module, request, "
     "reasons, obligations, advice, overridden, missing_facts, trace, prev_hash, hash FROM "
     "decisions";
+// The two ends of the primary key: SQLite's min()/max() shortcut does not
+// apply under a WHERE clause, and a scan of a large log takes a second.
+constexpr char kSeqEnds[] =
+    "SELECT (SELECT seq FROM decisions ORDER BY seq LIMIT 1), (SELECT seq FROM decisions ORDER BY "
+    "seq DESC LIMIT 1)";
 constexpr char kSelectBundle[] = "SELECT canonical_text FROM bundles WHERE hash = ?";
 constexpr char kSelectBundles[] = "SELECT hash, canonical_text FROM bundles ORDER BY hash";
 constexpr char kFindRowByHash[] = "SELECT id FROM decisions WHERE hash = ? LIMIT 1";
@@ -116,7 +121,7 @@ FilterQuery filter_query(std::string select, const LogFilter& f, bool order, boo
     q.sql += " AND request_id = ?";
     q.params.emplace_back(*f.request_id);
   }
-  if (order) q.sql += " ORDER BY seq";
+  if (order) q.sql += f.newest_first ? " ORDER BY seq DESC" : " ORDER BY seq";
   if (f.limit) q.sql += " LIMIT " + std::to_string(f.limit);
   return q;
 }
@@ -267,8 +272,12 @@ class SqliteReader final : public LogReader {
   std::pair<int64_t, int64_t> seq_range(const LogFilter& filter) override {
     LogFilter f = filter;
     f.limit = 0;
-    FilterQuery q =
-        filter_query("SELECT min(seq), max(seq) FROM decisions", f, false, version_ >= 3);
+    f.newest_first = false;
+    bool unfiltered = !f.from && !f.to && !f.outcome && !f.rule && !f.request_id && !f.module &&
+                      !f.missing && f.after_seq == 0 && f.before_seq == 0;
+    FilterQuery q = unfiltered ? FilterQuery{kSeqEnds, {}}
+                               : filter_query("SELECT min(seq), max(seq) FROM decisions", f, false,
+                                              version_ >= 3);
     Statement s(db_, q.sql);
     bind_query(s, q);
     if (!s.step() || s.column_is_null(0)) return {0, 0};
@@ -284,6 +293,35 @@ class SqliteReader final : public LogReader {
       read_entry(s, e);
       if (!visit(e)) break;
     }
+  }
+
+  LogSummary summarize(const LogFilter& filter, int64_t bucket_seconds, size_t top) override {
+    LogFilter f = filter;
+    f.limit = 0;
+    SummaryQueries sq = summary_queries(bucket_seconds, top, SqlDialect::kSqlite);
+    auto run = [&](const SummaryQuery& part, const std::function<void(const Statement&)>& row) {
+      FilterQuery q = filter_query(part.select, f, false, version_ >= 3);
+      q.sql += part.tail;
+      Statement s(db_, q.sql);
+      bind_query(s, q);
+      while (s.step()) row(s);
+    };
+    LogSummary out;
+    run(sq.buckets, [&](const Statement& s) {
+      add_bucket_count(out, s.column_int(0), s.column_text(1),
+                       static_cast<uint64_t>(s.column_int(2)));
+    });
+    auto top_of = [&](std::vector<std::pair<std::string, uint64_t>>& into) {
+      return [&into](const Statement& s) {
+        into.emplace_back(std::string(s.column_text(0)), static_cast<uint64_t>(s.column_int(1)));
+      };
+    };
+    run(sq.rules, top_of(out.top_rules));
+    run(sq.missing, top_of(out.top_missing));
+    run(sq.bundles, [&](const Statement& s) {
+      out.bundles.emplace_back(std::string(s.column_text(0)), s.column_int(1));
+    });
+    return out;
   }
 
   std::optional<LogEntry> find(std::string_view decision_id) override {

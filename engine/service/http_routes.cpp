@@ -14,7 +14,7 @@ namespace ethos::server {
 using Clock = std::chrono::steady_clock;
 
 // The endpoints and who may call them (Route is declared in http_routes.hpp).
-enum class Access { kPublic, kAnyRole, kDecider, kAuditor, kAdmin };
+enum class Access { kPublic, kAnyRole, kDecider, kAuditor, kAdmin, kAuditorOrAdmin };
 
 enum class Endpoint {
   kHealthz,
@@ -27,6 +27,17 @@ enum class Endpoint {
   kDecision,
   kReplay,
   kVerify,
+  // The console's (console_api.hpp).
+  kWhoami,
+  kBundle,
+  kGraph,
+  kStatistics,
+  kPlaygroundStart,
+  kPlayground,
+  kJobVerify,
+  kJobImpact,
+  kJob,
+  // AuthZEN's (authzen.hpp).
   kAuthzenEvaluation,
   kAuthzenEvaluations,
   kAuthzenConfiguration,
@@ -67,12 +78,33 @@ const Route* find_route(const std::string& path, std::string& id) {
   if (path == "/access/v1/evaluation") return &kAzEvaluation;
   if (path == "/access/v1/evaluations") return &kAzEvaluations;
   if (path == "/.well-known/authzen-configuration") return &kAzConfiguration;
-  constexpr std::string_view prefix = "/v1/decisions/";
-  if (path.size() > prefix.size() && path.compare(0, prefix.size(), prefix) == 0 &&
-      path.find('/', prefix.size()) == std::string::npos) {
-    id = path.substr(prefix.size());
-    return &kDecision;
-  }
+  static const Route kWhoami{Endpoint::kWhoami, "GET", Access::kAnyRole};
+  static const Route kBundle{Endpoint::kBundle, "GET", Access::kAuditor};
+  static const Route kGraph{Endpoint::kGraph, "GET", Access::kAnyRole};
+  static const Route kStatistics{Endpoint::kStatistics, "GET", Access::kAuditor};
+  static const Route kPlaygroundStart{Endpoint::kPlaygroundStart, "GET", Access::kAuditorOrAdmin};
+  static const Route kPlayground{Endpoint::kPlayground, "POST", Access::kAuditorOrAdmin};
+  static const Route kJobVerify{Endpoint::kJobVerify, "POST", Access::kAuditor};
+  static const Route kJobImpact{Endpoint::kJobImpact, "POST", Access::kAuditor};
+  static const Route kJob{Endpoint::kJob, "GET", Access::kAuditor};
+  if (path == "/v1/whoami") return &kWhoami;
+  if (path == "/v1/graph") return &kGraph;
+  if (path == "/v1/statistics") return &kStatistics;
+  if (path == "/v1/playground") return &kPlayground;
+  if (path == "/v1/playground/start") return &kPlaygroundStart;
+  auto tail = [&](std::string_view prefix) {
+    if (path.size() > prefix.size() && path.compare(0, prefix.size(), prefix) == 0 &&
+        path.find('/', prefix.size()) == std::string::npos) {
+      id = path.substr(prefix.size());
+      return true;
+    }
+    return false;
+  };
+  if (path == "/v1/jobs/verify") return &kJobVerify;
+  if (path == "/v1/jobs/impact") return &kJobImpact;
+  if (tail("/v1/jobs/")) return &kJob;
+  if (tail("/v1/bundles/")) return &kBundle;
+  if (tail("/v1/decisions/")) return &kDecision;
   return nullptr;
 }
 
@@ -84,6 +116,8 @@ const char* access_name(Access a) {
       return "auditor";
     case Access::kAdmin:
       return "admin";
+    case Access::kAuditorOrAdmin:
+      return "auditor` or `admin";
     default:
       return "any";
   }
@@ -100,6 +134,8 @@ bool role_allows(Access a, Role r) {
       return r == Role::kAuditor;
     case Access::kAdmin:
       return r == Role::kAdmin;
+    case Access::kAuditorOrAdmin:
+      return r == Role::kAuditor || r == Role::kAdmin;
   }
   return false;
 }
@@ -200,7 +236,8 @@ HttpService::HttpService(Service& service, const HttpOptions& options)
     : service_(service),
       options_(options),
       tokens_(options.tokens_path),
-      authzen_(std::make_unique<AuthzenEndpoints>(service, !options.tls_cert.empty())) {}
+      authzen_(std::make_unique<AuthzenEndpoints>(service, !options.tls_cert.empty())),
+      console_(service) {}
 
 HttpService::~HttpService() = default;
 
@@ -261,6 +298,7 @@ Outgoing HttpService::transport_error(int status, ErrorCode code, const std::str
 bool HttpService::dispatch(Incoming& req, Outgoing& out, Reply& r, const Finish& finish) {
   std::string id;
   const Route* route = find_route(req.path, id);
+  if (!route && serve_console_asset(options_.console, req, out, r)) return false;
   if (!route) {
     r = error_reply(ErrorCode::kNotFound, "no endpoint `" + req.path + "`; see docs/api.md");
     return false;
@@ -284,8 +322,10 @@ bool HttpService::dispatch(Incoming& req, Outgoing& out, Reply& r, const Finish&
                       "the body must be application/json, got `" + *req.content_type + "`");
       return false;
     }
-    size_t limit =
-        route->endpoint == Endpoint::kReplay ? options_.max_policy_body : options_.max_body;
+    bool policy_body = route->endpoint == Endpoint::kReplay ||
+                       route->endpoint == Endpoint::kJobImpact ||
+                       route->endpoint == Endpoint::kPlayground;
+    size_t limit = policy_body ? options_.max_policy_body : options_.max_body;
     if (req.body.size() > limit) {
       r = error_reply(ErrorCode::kBodyTooLarge, "the body has " + std::to_string(req.body.size()) +
                                                     " bytes; the limit is " +
@@ -329,6 +369,34 @@ bool HttpService::dispatch(Incoming& req, Outgoing& out, Reply& r, const Finish&
       return false;
     case Endpoint::kVerify:
       r = service_.verify();
+      return false;
+    case Endpoint::kWhoami:
+      r = whoami(req);
+      return false;
+    case Endpoint::kBundle:
+      r = console_.bundle(id);
+      return false;
+    case Endpoint::kGraph:
+      r = console_.graph(req.params);
+      if (r.status == 200) out.content_type = "image/svg+xml";
+      return false;
+    case Endpoint::kStatistics:
+      r = console_.statistics(req.params);
+      return false;
+    case Endpoint::kPlaygroundStart:
+      r = console_.playground_start();
+      return false;
+    case Endpoint::kPlayground:
+      r = console_.playground(req.body);
+      return false;
+    case Endpoint::kJobVerify:
+      r = console_.start_verify();
+      return false;
+    case Endpoint::kJobImpact:
+      r = console_.start_impact(req.body);
+      return false;
+    case Endpoint::kJob:
+      r = console_.job(id);
       return false;
     case Endpoint::kAuthzenEvaluation:
     case Endpoint::kAuthzenEvaluations:

@@ -16,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include <ethos/service/console_api.hpp>
 #include <ethos/service/http_service.hpp>
 #include <ethos/service/service.hpp>
 #include <ethos/service/tokens.hpp>
@@ -65,6 +66,10 @@ class TokenWatch {
 struct Route;
 class AuthzenEndpoints;
 
+// GET `/` and `/assets/...`: the console's files with their security headers
+// (console_routes.cpp). False when `req` is not for one of them.
+bool serve_console_asset(const ConsoleAssets& assets, const Incoming& req, Outgoing& out, Reply& r);
+
 class HttpService {
  public:
   HttpService(Service& service, const HttpOptions& options);
@@ -102,6 +107,8 @@ class HttpService {
   TokenWatch tokens_;
   std::unique_ptr<AuthzenEndpoints> authzen_;
   std::atomic<int64_t> last_warn_s_{0};
+  ConsoleApi console_;
+  Reply whoami(const Incoming& req) const;  // console_routes.cpp
 };
 
 }  // namespace ethos::server

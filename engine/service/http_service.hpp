@@ -6,6 +6,7 @@
 #include <string>
 
 #include <ethos/base/exit_code.hpp>
+#include <ethos/service/console_assets.hpp>
 #include <ethos/service/service.hpp>
 
 namespace ethos::server {
@@ -26,6 +27,7 @@ struct HttpOptions {
   int keep_alive_timeout_s = 5;
   size_t keep_alive_max = 100000;  // requests on one connection before it is closed
   std::string port_file;           // written with the bound port once listening
+  ConsoleAssets console;           // the web console at `/` (none: `/` is 404)
 };
 
 // Blocks SIGTERM, SIGINT and SIGHUP in the calling thread, so that every

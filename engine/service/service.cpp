@@ -242,6 +242,7 @@ Reply Service::decisions(const QueryParams& query) const {
   if (!log_) return require_log();
   LogFilter f;
   size_t limit = 100;
+  std::optional<int64_t> cursor;
   for (const auto& [key, value] : query) {
     std::string path = "query." + key;
     if (key == "from" || key == "to") {
@@ -259,8 +260,17 @@ Reply Service::decisions(const QueryParams& query) const {
       f.outcome = value;
     } else if (key == "rule") {
       f.rule = value;
+    } else if (key == "module") {
+      f.module = value;
+    } else if (key == "missing") {
+      f.missing = value;
     } else if (key == "request_id") {
       f.request_id = value;
+    } else if (key == "order") {
+      if (value != "oldest" && value != "newest")
+        return error_reply(ErrorCode::kBadQuery, "`order` is oldest or newest, got `" + value + "`",
+                           path);
+      f.newest_first = value == "newest";
     } else if (key == "limit") {
       int64_t n = 0;
       if (!parse_int(value, n) || n < 1 || n > 1000)
@@ -273,23 +283,34 @@ Reply Service::decisions(const QueryParams& query) const {
         return error_reply(ErrorCode::kBadQuery,
                            "`cursor` is the `next_cursor` of a previous page, got `" + value + "`",
                            path);
-      f.after_seq = n;
+      cursor = n;
     } else {
       return error_reply(ErrorCode::kBadQuery,
                          "unknown query parameter `" + key +
-                             "`; expected from, to, outcome, rule, request_id, limit or cursor",
+                             "`; expected from, to, outcome, rule, module, missing, request_id, "
+                             "order, limit or cursor",
                          path);
     }
   }
-  f.limit = limit + 1;  // one more tells whether there is a next page
   Reply r;
   std::string& out = r.body;
   out = R"({"decisions":[)";
   size_t rows = 0;
   int64_t last_seq = 0;
+  // Keyset paging in windows of the chain (seq is dense: docs/api.md): each
+  // window is a range of the primary key, so a page costs at most
+  // kMaxExamined rows however rare the filter, and a cursor resumes where
+  // the search stopped.
+  constexpr int64_t kWindow = 20000;
+  constexpr int64_t kMaxExamined = 200000;
+  int64_t examined = 0;
+  std::optional<int64_t> next;
   try {
-    log_->scan(f, [&](const LogEntry& e) {
-      if (rows == limit) return false;
+    auto [first, last] = log_->seq_range();
+    bool newest = f.newest_first;
+    // oldest: rows > pos; newest: rows < pos.
+    int64_t pos = cursor ? *cursor : (newest ? last + 1 : 0);
+    auto visit = [&](const LogEntry& e) {
       if (rows++) out += ',';
       out += R"({"decision_id":)";
       append_json_string(out, e.id);
@@ -320,28 +341,47 @@ Reply Service::decisions(const QueryParams& query) const {
       out += '}';
       last_seq = e.seq;
       return true;
-    });
+    };
+    while (first > 0) {
+      if (newest ? pos <= first : pos >= last) break;  // the search reached the end
+      if (rows == limit) {
+        next = last_seq;
+        break;
+      }
+      if (examined >= kMaxExamined) {
+        next = pos;
+        break;
+      }
+      LogFilter w = f;
+      w.limit = limit - rows;
+      int64_t lo = newest ? std::max(first, pos - kWindow) : pos + 1;
+      int64_t hi = newest ? pos - 1 : std::min(last, pos + kWindow);
+      w.after_seq = lo - 1;
+      w.before_seq = hi + 1;
+      log_->scan(w, visit);
+      examined += hi - lo + 1;
+      pos = newest ? lo : hi;
+      if (rows == limit) {
+        // Resume after the last row returned, which may lie inside the window.
+        next = last_seq;
+        if (newest ? last_seq <= first : last_seq >= last) next.reset();
+        break;
+      }
+    }
   } catch (const std::exception& e) {
     return error_reply(ErrorCode::kInternal, std::string("cannot read the log: ") + e.what());
   }
   out += R"(],"next_cursor":)";
-  // A full page may have a next one: scan asked for limit + 1 rows and stopped at the extra.
-  bool more = rows == limit && last_seq > 0;
-  if (more) {
-    LogFilter probe = f;
-    probe.after_seq = last_seq;
-    probe.limit = 1;
-    more = log_->count(probe) > 0;
-  }
-  if (more)
-    out += '"' + std::to_string(last_seq) + '"';
+  if (next)
+    out += '"' + std::to_string(*next) + '"';
   else
     out += "null";
+  out += R"(,"examined":)" + std::to_string(examined);
   out += '}';
   return r;
 }
 
-Reply Service::replay(std::string_view body) const {
+Reply Service::replay(std::string_view body, const Progress& progress) const {
   if (!log_) return require_log();
   json req;
   std::string_view trimmed = body;
@@ -383,6 +423,37 @@ Reply Service::replay(std::string_view body) const {
     } else if (key == "rule" || key == "request_id") {
       if (!v.is_string()) return bad("`" + key + "` is a string", path);
       (key == "rule" ? ro.filter.rule : ro.filter.request_id) = v.get<std::string>();
+    } else if (key == "decision_id") {
+      if (!v.is_string()) return bad("`decision_id` is a string", path);
+      std::optional<LogEntry> e;
+      try {
+        e = log_->find(v.get<std::string>());
+      } catch (const std::exception& ex) {
+        return error_reply(ErrorCode::kInternal, std::string("cannot read the log: ") + ex.what());
+      }
+      if (!e)
+        return error_reply(ErrorCode::kNotFound,
+                           "no decision `" + v.get<std::string>() + "` in the log", path);
+      ro.filter.after_seq = e->seq - 1;
+      ro.filter.before_seq = e->seq + 1;
+    } else if (key == "bundle") {
+      // A bundle recorded in the log, as the candidate.
+      if (!v.is_string()) return bad("`bundle` is a bundle hash, \"sha256:...\"", path);
+      std::optional<std::string> text;
+      try {
+        text = log_->bundle_text(v.get<std::string>());
+      } catch (const std::exception& ex) {
+        return error_reply(ErrorCode::kInternal, std::string("cannot read the log: ") + ex.what());
+      }
+      if (!text)
+        return error_reply(ErrorCode::kNotFound,
+                           "no bundle `" + v.get<std::string>() + "` in the log", path);
+      Diagnostics diags;
+      Bundle b = load_bundle_canonical(*text, diags);
+      if (!b.policy)
+        return error_reply(ErrorCode::kInternal,
+                           "the bundle " + v.get<std::string>() + " cannot be rebuilt", path);
+      candidate = std::move(b);
     } else if (key == "limit" || key == "changes_limit") {
       if (!v.is_number_unsigned()) return bad("`" + key + "` is a non-negative integer", path);
       if (key == "limit")
@@ -435,11 +506,13 @@ Reply Service::replay(std::string_view body) const {
     } else {
       return bad(
           "unknown field `" + key +
-              "`; expected against, from, to, outcome, rule, request_id, limit or changes_limit",
+              "`; expected against, bundle, decision_id, from, to, outcome, rule, request_id, "
+              "limit or changes_limit",
           path);
     }
   }
   if (candidate) ro.against = &*candidate;
+  ro.progress = progress;
   ReplayReport rep;
   try {
     rep = ethos::replay(*log_, ro);
@@ -449,11 +522,11 @@ Reply Service::replay(std::string_view body) const {
   return Reply{200, replay_report_json(rep, changes_limit), ErrorCode::kNone};
 }
 
-Reply Service::verify() const {
+Reply Service::verify(const Progress& progress) const {
   if (!log_) return require_log();
   VerifyReport v;
   try {
-    v = log_->verify();
+    v = log_->verify(progress);
   } catch (const std::exception& e) {
     return error_reply(ErrorCode::kInternal, std::string("cannot read the log: ") + e.what());
   }

@@ -162,13 +162,17 @@ class Service {
   // GET /v1/decisions/{id}: the decision as recorded, rendered in full, with
   // the request as stored and its place in the chain. 404 when unknown.
   Reply decision(std::string_view id) const;
-  // GET /v1/decisions?from=&to=&outcome=&rule=&request_id=&limit=&cursor=
+  // GET /v1/decisions?from=&to=&outcome=&rule=&module=&missing=&request_id=
+  //   &order=&limit=&cursor=
   Reply decisions(const QueryParams& query) const;
+  // Called now and then from the calling thread with (done, total).
+  using Progress = std::function<void(uint64_t, uint64_t)>;
   // POST /v1/replay: {} re-runs decisions under their own bundles; with
-  // "against": {"files": {...}} it reports the impact of a candidate policy.
-  Reply replay(std::string_view body) const;
+  // "against": {"files": {...}} (or "bundle": a recorded bundle's hash) it
+  // reports the impact of a candidate policy; "decision_id" replays one.
+  Reply replay(std::string_view body, const Progress& progress = {}) const;
   // GET /v1/verify: walks the hash chain.
-  Reply verify() const;
+  Reply verify(const Progress& progress = {}) const;
   // GET /readyz: 200 when a bundle is active, the log is writable and the
   // service is not shutting down; 503 otherwise.
   Reply ready() const;

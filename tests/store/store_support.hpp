@@ -8,10 +8,12 @@
 #include <fstream>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
 
+#include <ethos/base/time.hpp>
 #include <ethos/compile/bundle.hpp>
 #include <ethos/eval/evaluator.hpp>
 #include <ethos/eval/request.hpp>
@@ -77,11 +79,13 @@ inline std::shared_ptr<Bundle> store_bundle(const std::string& policy = kStorePo
 
 // The i-th request of a varied run: every outcome in turn, a unique request
 // id, a patient id and a free-text note (the privacy tests look for both).
-inline std::string nth_request(size_t i) {
+// `time`: the request's time instead of request()'s (seconds since the epoch).
+inline std::string nth_request(size_t i, std::optional<int64_t> time = std::nullopt) {
   nlohmann::json patch = {{"request_id", "r-" + std::to_string(i)},
                           {"patient",
                            {{"id", "patient-secret-" + std::to_string(i % 7)},
                             {"note", "free text about patient " + std::to_string(i)}}}};
+  if (time) patch["time"] = format_timestamp(*time);
   switch (i % 6) {
     case 0:
       break;  // permit with an obligation
@@ -111,8 +115,10 @@ inline LogOptions writer_options() {
 }
 
 // Binds, evaluates and records `n` requests (nth_request(first..)); returns their ids.
+// With `seconds_apart`, request i is made at kRunStart + i * seconds_apart.
+inline constexpr int64_t kRunStart = 1795687200;  // 2026-11-26T10:00:00Z, request()'s time
 inline std::vector<std::string> record_run(DecisionLog& log, const Bundle& b, size_t n,
-                                           size_t first = 0) {
+                                           size_t first = 0, int64_t seconds_apart = 0) {
   RequestBinder binder(*b.policy);
   Evaluator ev(b.policy);
   std::vector<std::string> ids;
@@ -121,7 +127,9 @@ inline std::vector<std::string> record_run(DecisionLog& log, const Bundle& b, si
   Decision d;
   for (size_t i = first; i < first + n; ++i) {
     BindError err;
-    std::string json = nth_request(i);
+    std::string json = seconds_apart
+                           ? nth_request(i, kRunStart + static_cast<int64_t>(i) * seconds_apart)
+                           : nth_request(i);
     INFO(json << "\n" << err.path << ": " << err.message);
     REQUIRE(binder.bind(json, bound, err));
     ev.evaluate(bound, d);

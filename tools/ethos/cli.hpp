@@ -7,6 +7,7 @@
 
 #include <ethos/base/exit_code.hpp>
 #include <ethos/compile/bundle.hpp>
+#include <ethos/service/console_assets.hpp>
 
 namespace ethos::cli {
 
@@ -52,5 +53,8 @@ struct CommandRegistration {
 void add_registered_commands(CLI::App& app);
 #define ETHOS_COMMAND(fn, order) \
   static const ::ethos::cli::CommandRegistration ethos_command_##fn { order, &fn }
+
+// The web console's files, embedded at build time (tools/console/embed.cmake).
+ConsoleAssets console_assets();
 
 }  // namespace ethos::cli

@@ -109,6 +109,7 @@ void add_serve(CLI::App& app) {
       "failed.");
   cmd->callback([opts] {
     server::HttpOptions& http = opts->http;
+    http.console = console_assets();
     if (!parse_listen(opts->listen, http.host, http.port)) {
       std::cerr << "ethos: --listen takes `host:port` (IPv6 as `[::1]:8181`), got `" << opts->listen
                 << "`\n";
