@@ -11,6 +11,7 @@
 
 #include <ethos/eval/evaluator.hpp>
 #include <ethos/eval/request.hpp>
+#include <ethos/eval/request_split.hpp>
 #include "cli.hpp"
 #include "synthetic.hpp"
 
@@ -123,14 +124,14 @@ void run(const Opts& o) {
         std::cerr << in << ": cannot read\n";
         throw kBadRequest;
       }
-      auto found = split_requests(text, err);
-      if (!err.empty()) {
+      std::vector<std::string_view> found;
+      if (!split_requests(text, RequestSplit::kStream, found, err)) {
         std::cerr << in << ": $: " << err << "\n";
         throw kBadRequest;
       }
       for (size_t k = 0; k < found.size(); ++k) {
         labels.push_back(found.size() > 1 ? in + "[" + std::to_string(k) + "]" : in);
-        requests.push_back(std::move(found[k]));
+        requests.emplace_back(found[k]);
       }
     }
   }
