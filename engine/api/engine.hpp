@@ -13,6 +13,7 @@
 // the JSON path). docs/embedding.md describes it.
 #pragma once
 
+#include <concepts>
 #include <cstdint>
 #include <initializer_list>
 #include <memory>
@@ -163,6 +164,17 @@ class Engine {
   // Decides one request (a JSON object). Throws RequestError.
   Decision evaluate(std::string_view request_json, const EvaluateOptions& options = {}) const;
   Decision evaluate(const RequestBuilder& request, const EvaluateOptions& options = {}) const;
+  // Decides a request held as a JSON value with a dump() to text, such as an
+  // nlohmann::json: written out and decided as the text overload decides it.
+  // A template, so that this header does not include nlohmann/json.
+  template <class Json>
+  requires requires(const Json& j) {
+    { j.dump() } -> std::convertible_to<std::string>;
+  }
+  Decision evaluate(const Json& request, const EvaluateOptions& options = {}) const {
+    const std::string text = request.dump();
+    return evaluate(std::string_view(text), options);
+  }
 
   // Decides and records in `log` (which needs a key): returns once the
   // decision is durably recorded, with the log's decision id. Throws

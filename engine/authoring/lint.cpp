@@ -494,23 +494,12 @@ class Linter {
         case IrOp::kNow:
           if (p_.schema.time_slot >= 0) read[static_cast<size_t>(p_.schema.time_slot)] = true;
           break;
-        case IrOp::kNot:
-          walk(n.a);
-          break;
         case IrOp::kDaysSince:
           if (p_.schema.time_slot >= 0) read[static_cast<size_t>(p_.schema.time_slot)] = true;
           walk(n.a);
           break;
-        case IrOp::kAnd:
-        case IrOp::kOr:
-          for (uint32_t k = 0; k < n.b; ++k) walk(p_.kids[n.a + k]);
-          break;
-        case IrOp::kConst:
-        case IrOp::kConstSet:
-          break;
         default:
-          walk(n.a);
-          walk(n.b);
+          for_each_child(p_, n, walk);
           break;
       }
     };

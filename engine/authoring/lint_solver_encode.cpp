@@ -107,37 +107,11 @@ void PolicySolver::Impl::collect_reads(uint32_t node, std::vector<uint32_t>& rea
     case IrOp::kDefine:
       collect_reads(p.defines[n.a].value, reads, arith);
       break;
-    case IrOp::kNot:
-    case IrOp::kDaysSince:
+    default:
       if (n.op == IrOp::kDaysSince && p.schema.time_slot >= 0)
         reads.push_back(static_cast<uint32_t>(p.schema.time_slot));
-      collect_reads(n.a, reads, arith);
-      break;
-    case IrOp::kAnd:
-    case IrOp::kOr:
-      for (uint32_t k = 0; k < n.b; ++k) collect_reads(p.kids[n.a + k], reads, arith);
-      break;
-    case IrOp::kAdd:
-    case IrOp::kSub:
-    case IrOp::kMul:
-      arith = true;
-      collect_reads(n.a, reads, arith);
-      collect_reads(n.b, reads, arith);
-      break;
-    case IrOp::kEq:
-    case IrOp::kNe:
-    case IrOp::kLt:
-    case IrOp::kLe:
-    case IrOp::kGt:
-    case IrOp::kGe:
-    case IrOp::kIn:
-    case IrOp::kHas:
-    case IrOp::kHasAny:
-    case IrOp::kHasAll:
-      collect_reads(n.a, reads, arith);
-      collect_reads(n.b, reads, arith);
-      break;
-    default:
+      if (n.op == IrOp::kAdd || n.op == IrOp::kSub || n.op == IrOp::kMul) arith = true;
+      for_each_child(p, n, [&](uint32_t k) { collect_reads(k, reads, arith); });
       break;
   }
 }

@@ -32,21 +32,13 @@ void direct_refs(const Policy& p, uint32_t root, DirectRefs& out) {
         if (p.schema.time_slot >= 0)
           out.attributes.push_back(static_cast<uint32_t>(p.schema.time_slot));
         break;
-      case IrOp::kNot:
-        stack.push_back(n.a);
-        break;
       case IrOp::kDaysSince:
         stack.push_back(n.a);
         if (p.schema.time_slot >= 0)
           out.attributes.push_back(static_cast<uint32_t>(p.schema.time_slot));
         break;
-      case IrOp::kAnd:
-      case IrOp::kOr:
-        for (uint32_t k = 0; k < n.b; ++k) stack.push_back(p.kids[n.a + k]);
-        break;
       default:
-        stack.push_back(n.a);
-        stack.push_back(n.b);
+        for_each_child(p, n, [&](uint32_t k) { stack.push_back(k); });
         break;
     }
   }

@@ -92,31 +92,13 @@ RequestPrivacy::RequestPrivacy(const Policy& policy, LogKey key)
     if (id >= seen.size() || seen[id]) continue;
     seen[id] = 1;
     const IrNode& n = policy.nodes[id];
-    switch (n.op) {
-      case IrOp::kConst:
-      case IrOp::kConstSet:
-      case IrOp::kNow:
-      case IrOp::kIsPresent:
-      case IrOp::kIsMissing:
-        break;
-      case IrOp::kAttr:
-        value_read[n.a] = 1;
-        break;
-      case IrOp::kDefine:
-        stack.push_back(policy.defines[n.a].value);
-        break;
-      case IrOp::kAnd:
-      case IrOp::kOr:
-        for (uint32_t k = n.a; k < n.a + n.b; ++k) stack.push_back(policy.kids[k]);
-        break;
-      case IrOp::kNot:
-      case IrOp::kDaysSince:
-        stack.push_back(n.a);
-        break;
-      default:  // binary operators
-        stack.push_back(n.a);
-        stack.push_back(n.b);
-    }
+    // A presence test does not read the value: only an attribute itself counts.
+    if (n.op == IrOp::kAttr)
+      value_read[n.a] = 1;
+    else if (n.op == IrOp::kDefine)
+      stack.push_back(policy.defines[n.a].value);
+    else
+      for_each_child(policy, n, [&](uint32_t k) { stack.push_back(k); });
   }
   std::vector<uint32_t> sensitive;
   for (uint32_t slot = 0; slot < s.attributes.size(); ++slot)

@@ -10,6 +10,7 @@
 
 #include <ethos/base/hash.hpp>
 #include <ethos/eval/remedies.hpp>
+#include <ethos/eval/request_split.hpp>
 #include <ethos/service/service_internal.hpp>
 
 namespace ethos {
@@ -22,84 +23,6 @@ using service_internal::steady_ms;
 
 int64_t elapsed_ns(Clock::time_point since) {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - since).count();
-}
-
-// Splits a JSON array (a batch) into the texts of its elements. Checks the
-// array's own punctuation: a comma between elements, the closing `]`, nothing
-// after it. Each element's text is checked when it is bound. On failure
-// `error` says what is wrong (with the byte offset) and false is returned.
-bool split_batch(std::string_view text, std::vector<std::string_view>& out, std::string& error) {
-  size_t i = text.find('[') + 1;
-  auto skip_space = [&] {
-    while (i < text.size() && is_space(text[i])) ++i;
-  };
-  auto fail = [&](const std::string& what) {
-    error = "malformed JSON: " + what + " at byte " + std::to_string(i);
-    return false;
-  };
-  skip_space();
-  if (i < text.size() && text[i] == ']') {
-    ++i;
-  } else {
-    for (;;) {
-      skip_space();
-      if (i >= text.size()) return fail("the batch ends before its `]`");
-      size_t start = i;
-      char first = text[i];
-      if (first == '{' || first == '[') {
-        int depth = 0;
-        bool in_string = false;
-        for (; i < text.size(); ++i) {
-          char c = text[i];
-          if (in_string) {
-            if (c == '\\')
-              ++i;
-            else if (c == '"')
-              in_string = false;
-          } else if (c == '"') {
-            in_string = true;
-          } else if (c == '{' || c == '[') {
-            ++depth;
-          } else if ((c == '}' || c == ']') && --depth == 0) {
-            ++i;
-            break;
-          }
-        }
-        if (depth != 0) {
-          i = text.size();
-          return fail("the batch ends inside request " + std::to_string(out.size()));
-        }
-      } else if (first == '"') {
-        bool closed = false;
-        for (++i; i < text.size() && !closed; ++i) {
-          if (text[i] == '\\')
-            ++i;
-          else if (text[i] == '"')
-            closed = true;
-        }
-        if (!closed) return fail("the batch ends inside a string");
-      } else {
-        // A scalar: the binder will say that a request is an object.
-        while (i < text.size() && text[i] != ',' && text[i] != ']' && !is_space(text[i])) ++i;
-      }
-      if (i == start) return fail("expected a request");
-      out.push_back(text.substr(start, i - start));
-      skip_space();
-      if (i >= text.size()) return fail("the batch ends before its `]`");
-      if (text[i] == ',') {
-        ++i;
-        continue;
-      }
-      if (text[i] == ']') {
-        ++i;
-        break;
-      }
-      return fail("expected `,` or `]` after request " + std::to_string(out.size() - 1));
-    }
-  }
-  skip_space();
-  if (i != text.size()) return fail("unexpected text after the batch's `]`");
-  return true;
 }
 
 }  // namespace
@@ -154,7 +77,7 @@ bool Session::prepare(std::string_view body, const DecideOptions& options, Decid
   items_.clear();
   if (batch) {
     std::string error;
-    if (!split_batch(body, items_, error))
+    if (!split_requests(body, RequestSplit::kBatch, items_, error))
       return fail(error_reply(ErrorCode::kMalformedJson, error, "$"));
     if (items_.empty())
       return fail(

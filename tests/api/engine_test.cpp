@@ -107,6 +107,31 @@ TEST_CASE("a request that does not fit the schema throws RequestError with its J
   }
 }
 
+TEST_CASE("an nlohmann::json request is decided as its written-out text is decided") {
+  for (const auto& request : example_requests()) {
+    const nlohmann::json value = nlohmann::json::parse(request);
+    auto from_value = shipped().evaluate(value, {.trace = ethos::TraceMode::kFull});
+    auto from_text =
+        shipped().evaluate(std::string_view(value.dump()), {.trace = ethos::TraceMode::kFull});
+    INFO(request);
+    CHECK(ethos::api::to_json(from_value) == ethos::api::to_json(from_text));
+    CHECK(from_value.outcome == shipped().evaluate(request).outcome);
+  }
+}
+
+TEST_CASE(
+    "an nlohmann::json request that does not fit the schema throws RequestError with its path") {
+  nlohmann::json r = nlohmann::json::parse(
+      read(source_dir() / "policies/examples/01-session-summary-enterprise-baa.json"));
+  r["patient"]["age"] = "old";
+  try {
+    (void)shipped().evaluate(r);
+    FAIL("no RequestError");
+  } catch (const ethos::api::RequestError& e) {
+    CHECK(e.path() == "$.patient.age");
+  }
+}
+
 TEST_CASE("a policy that does not compile throws PolicyError with the rendered diagnostics") {
   try {
     (void)Engine::load_texts(

@@ -30,12 +30,6 @@ void add_max_depth_option(CLI::App* cmd, uint32_t& max_depth);
 // Reads a file, or standard input for "-".
 bool read_input(const std::string& path, std::string& out);
 
-// Splits text holding one JSON object, a JSON array of objects, or JSON lines
-// (NDJSON, one request per line) into the requests' texts. A value that is
-// not an object is passed on for the binder to refuse; an empty input or an
-// empty list sets `error`. A leading UTF-8 byte order mark is skipped.
-std::vector<std::string> split_requests(const std::string& text, std::string& error);
-
 bool stdout_is_tty();
 
 // `ethos bench --record <db>`: records `n` decisions of `requests` into the

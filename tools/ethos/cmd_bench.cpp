@@ -1,5 +1,6 @@
 #include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -11,6 +12,7 @@
 
 #include <ethos/eval/evaluator.hpp>
 #include <ethos/eval/request.hpp>
+#include <ethos/eval/request_split.hpp>
 #include "cli.hpp"
 #include "synthetic.hpp"
 
@@ -51,6 +53,26 @@ double thread_cpu_ns() {
   return static_cast<double>(ts.tv_sec) * 1e9 + static_cast<double>(ts.tv_nsec);
 }
 
+// What the benchmark is doing, on standard error, so that a long run (a
+// generated pack of 100,000 rules takes minutes) does not leave the user
+// without output: a line as each stage starts, stamped with the time since
+// the run began. Only when standard error is a terminal or with --progress,
+// so that what a script reads is unchanged.
+class Stages {
+ public:
+  explicit Stages(bool on) : on_(on) {}
+  void start(const std::string& what) const {
+    if (!on_) return;
+    std::fprintf(stderr, "ethos bench: [%6.1f s] %s\n",
+                 std::chrono::duration<double>(Clock::now() - begun_).count(), what.c_str());
+    std::fflush(stderr);
+  }
+
+ private:
+  bool on_;
+  Clock::time_point begun_ = Clock::now();
+};
+
 struct Opts {
   std::string policies = "policies";
   std::vector<std::string> inputs;
@@ -62,6 +84,7 @@ struct Opts {
   std::string record;
   std::string trace = "full";
   bool json = false;
+  bool progress = false;
 };
 
 // JSON text in -> decision JSON out, on `threads` threads sharing one policy.
@@ -95,7 +118,9 @@ void run(const Opts& o) {
   std::vector<std::string> labels;  // `file` or `file[k]`, for an error
   Bundle b;
   double compile_ms = 0;
+  Stages stages(o.progress || isatty(STDERR_FILENO) == 1);
   if (o.synthetic > 0) {
+    stages.start("generating a pack of " + std::to_string(o.synthetic) + " rules");
     SyntheticPack pack = make_synthetic_pack(o.synthetic, o.seed, 1000);
     if (!o.write.empty()) {
       std::filesystem::create_directories(o.write);
@@ -105,6 +130,7 @@ void run(const Opts& o) {
     }
     requests = pack.requests;
     Diagnostics diags;
+    stages.start("compiling it");
     auto t0 = Clock::now();
     b = load_bundle_texts(std::move(pack.files), diags);
     compile_ms = since_ns(t0) / 1e6;
@@ -113,6 +139,7 @@ void run(const Opts& o) {
       throw kPolicyError;
     }
   } else {
+    stages.start("compiling " + o.policies);
     auto t0 = Clock::now();
     b = load_and_report({o.policies}, {});
     compile_ms = since_ns(t0) / 1e6;
@@ -123,14 +150,14 @@ void run(const Opts& o) {
         std::cerr << in << ": cannot read\n";
         throw kBadRequest;
       }
-      auto found = split_requests(text, err);
-      if (!err.empty()) {
+      std::vector<std::string_view> found;
+      if (!split_requests(text, RequestSplit::kStream, found, err)) {
         std::cerr << in << ": $: " << err << "\n";
         throw kBadRequest;
       }
       for (size_t k = 0; k < found.size(); ++k) {
         labels.push_back(found.size() > 1 ? in + "[" + std::to_string(k) + "]" : in);
-        requests.push_back(std::move(found[k]));
+        requests.emplace_back(found[k]);
       }
     }
   }
@@ -140,10 +167,12 @@ void run(const Opts& o) {
     throw kUsage;
   }
   if (!o.record.empty()) {
+    stages.start("recording " + std::to_string(o.iterations) + " decisions");
     int rc = run_record_bench(b, requests, o.record, o.iterations, o.json);
     if (rc != 0) throw static_cast<Exit>(rc);
     return;
   }
+  stages.start("binding " + std::to_string(requests.size()) + " requests");
   RequestBinder binder(*b.policy);
   Evaluator evaluator(b.policy);
   std::vector<BoundRequest> bound(requests.size());
@@ -158,6 +187,7 @@ void run(const Opts& o) {
   Decision d;
   const size_t n = o.iterations;
   // Phase 1: a bound request -> Decision (evaluation alone).
+  stages.start("running " + std::to_string(n) + " decisions from bound requests");
   std::vector<double> bound_ns;
   bound_ns.reserve(n);
   for (size_t i = 0; i < std::min<size_t>(n, 20000); ++i)
@@ -174,6 +204,7 @@ void run(const Opts& o) {
   double bound_rate = static_cast<double>(n) / (since_ns(b0) / 1e9);
   double bound_cpu = (thread_cpu_ns() - bound_cpu0) / static_cast<double>(n);
   // Phase 2: JSON text -> decision JSON, one thread, per-call latency.
+  stages.start("running " + std::to_string(n) + " decisions from JSON text");
   DecisionFormat fmt;
   fmt.bundle_hash = b.hash;
   fmt.trace_mode = o.trace == "none"      ? TraceMode::kNone
@@ -200,8 +231,12 @@ void run(const Opts& o) {
   double json_rate = static_cast<double>(n) / (since_ns(j0) / 1e9);
   double json_cpu = (thread_cpu_ns() - json_cpu0) / static_cast<double>(n);
   // Phase 3: throughput on N threads sharing the policy.
+  if (o.threads > 1)
+    stages.start("running " + std::to_string(n) + " decisions on " + std::to_string(o.threads) +
+                 " threads");
   double threaded_rate =
       o.threads > 1 ? json_throughput(b, requests, n, o.threads, fmt) : json_rate;
+  stages.start("done");
   Percentiles pb = percentiles(bound_ns), pj = percentiles(json_ns);
   double avg_evaluated = static_cast<double>(evaluated) / static_cast<double>(n);
   if (o.json) {
@@ -276,6 +311,8 @@ void add_bench(CLI::App& app) {
                   "Trace in the decision JSON: full, compact or none (default full)")
       ->check(CLI::IsMember({"full", "compact", "none"}));
   cmd->add_flag("--json", opts->json, "One JSON object for scripts");
+  cmd->add_flag("--progress", opts->progress,
+                "Say on stderr what it is doing even when stderr is not a terminal");
   cmd->footer(
       "Example:\n  ethos bench --policies policies policies/examples/*.json\n"
       "  ethos bench --synthetic 10000 --seed 1 --threads 2 --json");

@@ -4,6 +4,7 @@
 #include <ethos/eval/evaluator.hpp>
 #include <ethos/eval/remedies.hpp>
 #include <ethos/eval/request.hpp>
+#include <ethos/eval/request_split.hpp>
 #include "cli.hpp"
 #include "log_cli.hpp"
 
@@ -65,12 +66,13 @@ void add_eval(CLI::App& app) {
         continue;
       }
       std::string split_error;
-      auto requests = split_requests(text, split_error);
-      if (!split_error.empty()) {
+      std::vector<std::string_view> texts;
+      if (!split_requests(text, RequestSplit::kStream, texts, split_error)) {
         std::cerr << input << ": $: " << split_error << "\n";
         bad = true;
         continue;
       }
+      const std::vector<std::string> requests(texts.begin(), texts.end());
       for (size_t k = 0; k < requests.size(); ++k) {
         BindError err;
         if (!binder.bind(requests[k], bound, err)) {
