@@ -275,7 +275,7 @@ uint32_t Checker::inlined_depth(uint32_t root) const {
   uint32_t deepest = 0;
   std::vector<std::pair<uint32_t, uint32_t>> stack{{root, 1}};
   while (!stack.empty()) {
-    auto [i, level] = stack.back();
+    const uint32_t i = stack.back().first, level = stack.back().second;
     stack.pop_back();
     const IrNode& n = p_->nodes[i];
     uint32_t here = level;
