@@ -1,6 +1,7 @@
 #include <ethos/base/text.hpp>
 
 #include <algorithm>
+#include <charconv>
 
 namespace ethos {
 
@@ -32,6 +33,12 @@ std::string closest(std::string_view word, const std::vector<std::string>& candi
     }
   }
   return best;
+}
+
+bool parse_int(std::string_view text, int64_t& out) {
+  if (text.empty()) return false;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
+  return ec == std::errc() && end == text.data() + text.size();
 }
 
 }  // namespace ethos

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include <ethos/base/limits.hpp>
+#include <ethos/eval/request.hpp>
 #include <ethos/lsp/features.hpp>
 #include <ethos/lsp/protocol_internal.hpp>
 #include <ethos/lsp/workspace.hpp>
@@ -27,28 +28,6 @@ constexpr int kServerNotInitialized = -32002;
 
 // How deeply a message may nest; LSP's own messages nest a few levels.
 constexpr size_t kMaxJsonDepth = kMaxMaxDepth;
-
-// The deepest nesting of `[` and `{` in JSON text, outside strings.
-size_t json_depth(std::string_view s) {
-  size_t depth = 0, deepest = 0;
-  bool in_string = false;
-  for (size_t i = 0; i < s.size(); ++i) {
-    char c = s[i];
-    if (in_string) {
-      if (c == '\\')
-        ++i;
-      else if (c == '"')
-        in_string = false;
-    } else if (c == '"') {
-      in_string = true;
-    } else if (c == '[' || c == '{') {
-      deepest = std::max(deepest, ++depth);
-    } else if ((c == ']' || c == '}') && depth > 0) {
-      --depth;
-    }
-  }
-  return deepest;
-}
 
 std::string error_body(const json& id, int code, const std::string& message) {
   return json{{"jsonrpc", "2.0"}, {"id", id}, {"error", {{"code", code}, {"message", message}}}}
@@ -206,10 +185,10 @@ json Server::Impl::dispatch(const std::string& method, const json& params,
 
 std::vector<std::string> Server::Impl::handle(std::string_view body) {
   std::vector<std::string> out;
-  if (json_depth(body) > kMaxJsonDepth) {
-    out.push_back(
-        error_body(nullptr, kInvalidRequest,
-                   "the message nests deeper than " + std::to_string(kMaxJsonDepth) + " levels"));
+  if (auto deep = json_too_deep(body, kMaxJsonDepth)) {
+    out.push_back(error_body(
+        nullptr, kInvalidRequest,
+        "the message nests deeper than " + std::to_string(kMaxJsonDepth) + " levels at " + *deep));
     return out;
   }
   json msg = json::parse(body, nullptr, false);

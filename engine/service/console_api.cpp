@@ -1,12 +1,12 @@
 #include <ethos/service/console_api.hpp>
 
 #include <algorithm>
-#include <charconv>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include <ethos/base/text.hpp>
 #include <ethos/base/time.hpp>
 #include <ethos/check/policy_graph.hpp>
 #include <ethos/eval/remedies.hpp>
@@ -73,12 +73,6 @@ json examples_json(const std::vector<std::string>& roots) {
     }
   }
   return out;
-}
-
-bool parse_int(std::string_view s, int64_t& out) {
-  if (s.empty()) return false;
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
-  return ec == std::errc() && p == s.data() + s.size();
 }
 
 }  // namespace
@@ -250,14 +244,9 @@ Reply ConsoleApi::statistics(const QueryParams& query) const {
   size_t top = 10;
   for (const auto& [key, value] : query) {
     std::string path = "query." + key;
-    if (key == "from" || key == "to") {
-      int64_t t = 0;
-      if (!parse_timestamp(value, t))
-        return error_reply(
-            ErrorCode::kBadQuery,
-            "`" + key + "` is a time like 2026-11-26T10:15:00Z or 2026-11-26, got `" + value + "`",
-            path);
-      (key == "from" ? f.from : f.to) = t;
+    std::optional<Reply> bad;
+    if (read_log_filter_param(key, value, f, bad)) {
+      if (bad) return std::move(*bad);
     } else if (key == "bucket") {
       if (value == "hour")
         bucket = 3600;
@@ -274,17 +263,11 @@ Reply ConsoleApi::statistics(const QueryParams& query) const {
         return error_reply(ErrorCode::kBadQuery,
                            "`top` is an integer from 1 to 100, got `" + value + "`", path);
       top = static_cast<size_t>(n);
-    } else if (key == "outcome") {
-      if (value != "permit" && value != "deny" && value != "escalate")
-        return error_reply(ErrorCode::kBadQuery,
-                           "`outcome` is permit, deny or escalate, got `" + value + "`", path);
-      f.outcome = value;
-    } else if (key == "module") {
-      f.module = value;
     } else {
       return error_reply(ErrorCode::kBadQuery,
                          "unknown query parameter `" + key +
-                             "`; expected from, to, bucket, top, outcome or module",
+                             "`; expected from, to, outcome, rule, module, missing, request_id, "
+                             "bucket or top",
                          path);
     }
   }

@@ -4,10 +4,10 @@
 
 #include <algorithm>
 #include <cctype>
-#include <charconv>
 #include <chrono>
 #include <nlohmann/json.hpp>
 
+#include <ethos/base/text.hpp>
 #include <ethos/base/time.hpp>
 #include <ethos/check/check.hpp>
 #include <ethos/log/log_entry.hpp>
@@ -31,12 +31,6 @@ int64_t wall_seconds() {
 
 void append_raw_or(std::string& out, std::string_view raw, std::string_view fallback) {
   out += raw.empty() ? fallback : raw;
-}
-
-bool parse_int(std::string_view s, int64_t& out) {
-  if (s.empty()) return false;
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
-  return ec == std::errc() && p == s.data() + s.size();
 }
 
 }  // namespace
@@ -238,6 +232,38 @@ Reply Service::decision(std::string_view id) const {
   }
 }
 
+bool read_log_filter_param(const std::string& key, const std::string& value, LogFilter& filter,
+                           std::optional<Reply>& error) {
+  std::string path = "query." + key;
+  if (key == "from" || key == "to") {
+    int64_t t = 0;
+    if (parse_timestamp(value, t))
+      (key == "from" ? filter.from : filter.to) = t;
+    else
+      error = error_reply(
+          ErrorCode::kBadQuery,
+          "`" + key + "` is a time like 2026-11-26T10:15:00Z or 2026-11-26, got `" + value + "`",
+          path);
+  } else if (key == "outcome") {
+    if (value == "permit" || value == "deny" || value == "escalate")
+      filter.outcome = value;
+    else
+      error = error_reply(ErrorCode::kBadQuery,
+                          "`outcome` is permit, deny or escalate, got `" + value + "`", path);
+  } else if (key == "rule") {
+    filter.rule = value;
+  } else if (key == "module") {
+    filter.module = value;
+  } else if (key == "missing") {
+    filter.missing = value;
+  } else if (key == "request_id") {
+    filter.request_id = value;
+  } else {
+    return false;
+  }
+  return true;
+}
+
 Reply Service::decisions(const QueryParams& query) const {
   if (!log_) return require_log();
   LogFilter f;
@@ -245,27 +271,9 @@ Reply Service::decisions(const QueryParams& query) const {
   std::optional<int64_t> cursor;
   for (const auto& [key, value] : query) {
     std::string path = "query." + key;
-    if (key == "from" || key == "to") {
-      int64_t t = 0;
-      if (!parse_timestamp(value, t))
-        return error_reply(
-            ErrorCode::kBadQuery,
-            "`" + key + "` is a time like 2026-11-26T10:15:00Z or 2026-11-26, got `" + value + "`",
-            path);
-      (key == "from" ? f.from : f.to) = t;
-    } else if (key == "outcome") {
-      if (value != "permit" && value != "deny" && value != "escalate")
-        return error_reply(ErrorCode::kBadQuery,
-                           "`outcome` is permit, deny or escalate, got `" + value + "`", path);
-      f.outcome = value;
-    } else if (key == "rule") {
-      f.rule = value;
-    } else if (key == "module") {
-      f.module = value;
-    } else if (key == "missing") {
-      f.missing = value;
-    } else if (key == "request_id") {
-      f.request_id = value;
+    std::optional<Reply> bad;
+    if (read_log_filter_param(key, value, f, bad)) {
+      if (bad) return std::move(*bad);
     } else if (key == "order") {
       if (value != "oldest" && value != "newest")
         return error_reply(ErrorCode::kBadQuery, "`order` is oldest or newest, got `" + value + "`",

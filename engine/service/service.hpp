@@ -72,6 +72,13 @@ Reply error_reply(ErrorCode code, std::string_view message, std::string_view pat
 // Query parameters, in order, decoded.
 using QueryParams = std::vector<std::pair<std::string, std::string>>;
 
+// The log filter's query parameters, shared by GET /v1/decisions and GET
+// /v1/statistics: from, to (a time or a date), outcome, rule, module, missing
+// and request_id. True when `key` is one of them: then its value is read into
+// `filter`, or `error` says why it cannot be (at path query.KEY).
+bool read_log_filter_param(const std::string& key, const std::string& value, LogFilter& filter,
+                           std::optional<Reply>& error);
+
 class Service;
 
 // The compiled, active bundle and what is prebuilt for it. Immutable.

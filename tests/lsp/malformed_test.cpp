@@ -111,7 +111,10 @@ TEST_CASE("JSON nested deeper than the limit gets invalid request") {
   REQUIRE(lsp.send_raw(ethos::lsp::frame(deep)));
   json e = lsp.read();
   CHECK(e["error"]["code"] == -32600);
-  CHECK(e["error"]["message"] == "the message nests deeper than 1024 levels");
+  // The root is level 1, params 2, `a` 3: the array past the limit is the 1022nd inside `a`.
+  std::string expected = "the message nests deeper than 1024 levels at $.params.a";
+  for (int i = 0; i < 1022; ++i) expected += "[0]";
+  CHECK(e["error"]["message"].get<std::string>() == expected);
   still_serves(lsp);
 }
 

@@ -113,6 +113,19 @@ TEST_CASE("statistics count every decision by outcome, rule and missing fact", "
   CHECK(s.get("/v1/statistics?bucket=year", s.auditor).status == 400);
 }
 
+TEST_CASE("statistics take the decision list's filters: a missing-fact filter counts only those",
+          "[console]") {
+  ServeProcess s;
+  record(s, 12);  // every third decision misses consent.guardian_permission
+  json st =
+      body_of(s.get("/v1/statistics?missing=consent.guardian_permission&bucket=hour", s.auditor));
+  uint64_t total = 0;
+  for (const auto& [outcome, n] : st["totals"].items()) total += n.get<uint64_t>();
+  CHECK(total == 4);
+  json bad = body_of(s.get("/v1/statistics?outcome=maybe", s.auditor), 400);
+  CHECK(bad["error"]["path"] == "query.outcome");
+}
+
 TEST_CASE("the playground decides a request under posted policy text and records nothing",
           "[console]") {
   ServeProcess s;
