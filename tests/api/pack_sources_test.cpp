@@ -1,6 +1,8 @@
 // Every shipped example, moved to other places and to the day before each
 // date the pack knows: each declared source a decision cites is in force for
-// the request's jurisdiction and time.
+// the request's jurisdiction and time. The places are a US state with none of
+// the pack's state laws (Ohio) and Germany, where no US law, state or
+// federal, may be cited.
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
@@ -73,7 +75,7 @@ TEST_CASE("every example, moved in place and time, cites only sources in force t
   std::sort(files.begin(), files.end());
   REQUIRE(files.size() >= 20);
 
-  size_t decisions = 0, declared = 0, state_laws = 0;
+  size_t decisions = 0, declared = 0, state_laws = 0, federal_laws = 0;
   auto check = [&](const json& request, const std::string& variant) {
     auto d = engine.evaluate(request.dump());
     ++decisions;
@@ -86,6 +88,7 @@ TEST_CASE("every example, moved in place and time, cites only sources in force t
       for (const auto& s : *r->sources) {
         ++declared;
         if (s.jurisdiction.size() > 2 && s.jurisdiction != "global") ++state_laws;
+        if (s.jurisdiction == "US") ++federal_laws;
         INFO(variant << ": " << r->rule << " cites " << s.id << " (" << s.jurisdiction << ")");
         CHECK(applies_in(s.jurisdiction, request));
         CHECK(in_force(s, time));
@@ -116,6 +119,7 @@ TEST_CASE("every example, moved in place and time, cites only sources in force t
   CHECK(dates.size() >= 5);
   CHECK(declared > 0);
   CHECK(state_laws > 0);
+  CHECK(federal_laws > 0);  // US federal law (HIPAA, Part 2, ...) is declared and scoped too
   INFO(decisions << " decisions");
   CHECK(decisions > files.size() * 3);
 }
