@@ -240,8 +240,8 @@ rule r:
 }
 
 TEST_CASE("a german decision does not cite us federal law that a global rule carries as support") {
-  auto e = Engine::load_texts({{"schema.ethos", kTestSchema},
-                               {"p.ethos", std::string(kFederal) + R"E(
+  auto e =
+      Engine::load_texts({{"schema.ethos", kTestSchema}, {"p.ethos", std::string(kFederal) + R"E(
 module global "Everywhere"
 rule r:
   advise
