@@ -123,3 +123,47 @@ TEST_CASE("every example, moved in place and time, cites only sources in force t
   INFO(decisions << " decisions");
   CHECK(decisions > files.size() * 3);
 }
+
+namespace {
+
+// Every (source, section) the decision's reasons and advice cite.
+std::set<std::string> cited_sections(const ethos::api::Decision& d) {
+  std::set<std::string> out;
+  auto add = [&](const std::vector<ethos::api::Reason>& reasons) {
+    for (const auto& r : reasons)
+      if (r.sources)
+        for (const auto& s : *r.sources) out.insert(s.id + " " + s.section);
+  };
+  add(d.reasons);
+  add(d.advice);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("a clinic that only deploys an ai tool is never cited the ai act's provider duties") {
+  const auto engine = ethos::api::Engine::load({(source_dir() / "policies").string()});
+  // A stale bias audit (07) and a patient outside the tool's validation (24),
+  // both moved to a German clinic after the AI Act's high-risk date.
+  for (const char* name : {"07-stale-bias-audit-assessment-scoring.json",
+                           "24-vietnamese-speaking-patient-treatment-plan.json"}) {
+    json request = read_json(source_dir() / "policies/examples" / name);
+    request["time"] = "2026-09-01T10:00:00Z";
+    request["jurisdiction"] = json::parse(R"({"country": "DE", "eu": true, "setting": "clinic"})");
+    request["consent"]["gdpr_art9_basis"] = "health_care";
+    request["vendor"]["professional_secrecy"] = true;
+    request["vendor"]["processing_location"] = "eea";
+    request["purpose"]["large_scale"] = false;
+    INFO(name);
+    request["actor"]["ai_act_role"] = "deployer";
+    const auto deployer = cited_sections(engine.evaluate(request.dump()));
+    CHECK(deployer.count("eu_ai_act_high_risk Art. 10") == 0);
+    request["actor"]["ai_act_role"] = "provider_and_deployer";
+    const auto provider = cited_sections(engine.evaluate(request.dump()));
+    if (std::string(name).rfind("07-", 0) == 0) {
+      CHECK(provider.count("eu_ai_act_high_risk Art. 10") == 1);  // the provider is cited Art. 10
+    } else {
+      CHECK(deployer.count("eu_ai_act_deployers Art. 26(4)") == 1);  // the deployer's own duty
+    }
+  }
+}
