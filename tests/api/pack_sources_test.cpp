@@ -167,3 +167,21 @@ TEST_CASE("a clinic that only deploys an ai tool is never cited the ai act's pro
     }
   }
 }
+
+TEST_CASE("oregon's crisis protocol duty is cited for an oregon request from 2027-01-01 only") {
+  const auto engine = ethos::api::Engine::load({(source_dir() / "policies").string()});
+  json request = read_json(source_dir() / "policies/examples/40-oregon-teen-ai-companion.json");
+  request["tool"]["crisis_protocol_published"] = false;
+  auto protocol_cites = [&](const std::string& time) {
+    request["time"] = time;
+    std::set<std::string> ids;
+    for (const auto& r : engine.evaluate(request.dump()).reasons)
+      if (r.rule == "safety.patient_facing_ai_has_a_published_crisis_protocol" && r.sources)
+        for (const auto& s : *r.sources) ids.insert(s.id);
+    return ids;
+  };
+  CHECK(protocol_cites("2027-01-02T10:00:00Z").count("or_sb1546") == 1);
+  CHECK(protocol_cites("2026-12-31T10:00:00Z").count("or_sb1546") == 0);
+  request["jurisdiction"]["state"] = "OH";  // Ohio has no such law
+  CHECK(protocol_cites("2027-01-02T10:00:00Z").empty());
+}
