@@ -5,6 +5,7 @@
 
 #include <ethos/base/hash.hpp>
 #include <ethos/log/privacy.hpp>
+#include <ethos/log/stored_request.hpp>
 
 namespace ethos {
 
@@ -156,11 +157,49 @@ std::string chain_hash(std::string_view prev_hash, std::string_view content) {
 
 namespace {
 
+// Where the decision was made, read back from the stored request (the
+// jurisdiction facts are stored as they were given), so that a decision
+// decoded from the log cites the declared sources in force there, as the
+// decision did when it was made. A request that cannot be read gives no
+// place: its decision then lists only the sources that apply everywhere.
+Place place_of(const Policy& p, const LogEntry& e) {
+  Place place;
+  if (p.sources.empty() || e.request.empty()) return place;
+  nlohmann::json r;
+  try {
+    r = nlohmann::json::parse(expand_stored_request(p.schema, e.request));
+  } catch (const std::exception&) {
+    return place;
+  }
+  auto at = [&](int32_t slot) -> const nlohmann::json* {
+    if (slot < 0) return nullptr;
+    const std::string& path = p.schema.attributes[static_cast<size_t>(slot)].path;
+    const nlohmann::json* j = &r;
+    for (size_t start = 0; start <= path.size();) {
+      size_t dot = path.find('.', start);
+      if (dot == std::string::npos) dot = path.size();
+      if (!j->is_object()) return nullptr;
+      auto it = j->find(path.substr(start, dot - start));
+      if (it == j->end()) return nullptr;
+      j = &*it;
+      start = dot + 1;
+    }
+    return j;
+  };
+  if (const auto* c = at(p.country_slot); c && c->is_string())
+    place.country = c->get<std::string>();
+  if (const auto* s = at(p.state_slot); s && s->is_string()) place.state = s->get<std::string>();
+  if (const auto* eu = at(p.eu_slot); eu && (eu->is_boolean() || eu->is_number()))
+    place.eu = eu->is_boolean() ? eu->get<bool>() : eu->get<int64_t>() != 0;
+  return place;
+}
+
 Decision decode_columns(const Policy& p, const LogEntry& e) {
   Decision d;
   const EncodedDecision& x = e.decision;
   d.request_id = e.request_id;
   d.time = e.time;
+  d.place = place_of(p, e);
   if (x.outcome == "permit")
     d.outcome = Outcome::kPermit;
   else if (x.outcome == "escalate")

@@ -78,7 +78,7 @@ TEST_CASE("the typed decision of a shipped example names its outcome, reasons an
       baa = true;
       CHECK(r.effect == ethos::Effect::kForbid);
       CHECK_FALSE(r.unknown);
-      CHECK(r.citations.front() == "HIPAA 45 CFR 164.502(e)");
+      CHECK(r.citations.front() == "HIPAA Privacy and Security Rules, 45 CFR \u00a7 164.502(e)");
       CHECK_FALSE(r.because.empty());
     }
   CHECK(baa);

@@ -1,6 +1,8 @@
 // Every shipped example, moved to other places and to the day before each
 // date the pack knows: each declared source a decision cites is in force for
-// the request's jurisdiction and time.
+// the request's jurisdiction and time. The places are a US state with none of
+// the pack's state laws (Ohio) and Germany, where no US law, state or
+// federal, may be cited.
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
@@ -73,7 +75,7 @@ TEST_CASE("every example, moved in place and time, cites only sources in force t
   std::sort(files.begin(), files.end());
   REQUIRE(files.size() >= 20);
 
-  size_t decisions = 0, declared = 0, state_laws = 0;
+  size_t decisions = 0, declared = 0, state_laws = 0, federal_laws = 0;
   auto check = [&](const json& request, const std::string& variant) {
     auto d = engine.evaluate(request.dump());
     ++decisions;
@@ -86,6 +88,7 @@ TEST_CASE("every example, moved in place and time, cites only sources in force t
       for (const auto& s : *r->sources) {
         ++declared;
         if (s.jurisdiction.size() > 2 && s.jurisdiction != "global") ++state_laws;
+        if (s.jurisdiction == "US") ++federal_laws;
         INFO(variant << ": " << r->rule << " cites " << s.id << " (" << s.jurisdiction << ")");
         CHECK(applies_in(s.jurisdiction, request));
         CHECK(in_force(s, time));
@@ -116,6 +119,69 @@ TEST_CASE("every example, moved in place and time, cites only sources in force t
   CHECK(dates.size() >= 5);
   CHECK(declared > 0);
   CHECK(state_laws > 0);
+  CHECK(federal_laws > 0);  // US federal law (HIPAA, Part 2, ...) is declared and scoped too
   INFO(decisions << " decisions");
   CHECK(decisions > files.size() * 3);
+}
+
+namespace {
+
+// Every (source, section) the decision's reasons and advice cite.
+std::set<std::string> cited_sections(const ethos::api::Decision& d) {
+  std::set<std::string> out;
+  auto add = [&](const std::vector<ethos::api::Reason>& reasons) {
+    for (const auto& r : reasons)
+      if (r.sources)
+        for (const auto& s : *r.sources) out.insert(s.id + " " + s.section);
+  };
+  add(d.reasons);
+  add(d.advice);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("a clinic that only deploys an ai tool is never cited the ai act's provider duties") {
+  const auto engine = ethos::api::Engine::load({(source_dir() / "policies").string()});
+  // A stale bias audit (07) and a patient outside the tool's validation (24),
+  // both moved to a German clinic after the AI Act's high-risk date.
+  for (const char* name : {"07-stale-bias-audit-assessment-scoring.json",
+                           "24-vietnamese-speaking-patient-treatment-plan.json"}) {
+    json request = read_json(source_dir() / "policies/examples" / name);
+    request["time"] = "2026-09-01T10:00:00Z";
+    request["jurisdiction"] = json::parse(R"({"country": "DE", "eu": true, "setting": "clinic"})");
+    request["consent"]["gdpr_art9_basis"] = "health_care";
+    request["vendor"]["professional_secrecy"] = true;
+    request["vendor"]["processing_location"] = "eea";
+    request["purpose"]["large_scale"] = false;
+    INFO(name);
+    request["actor"]["ai_act_role"] = "deployer";
+    const auto deployer = cited_sections(engine.evaluate(request.dump()));
+    CHECK(deployer.count("eu_ai_act_high_risk Art. 10") == 0);
+    request["actor"]["ai_act_role"] = "provider_and_deployer";
+    const auto provider = cited_sections(engine.evaluate(request.dump()));
+    if (std::string(name).rfind("07-", 0) == 0) {
+      CHECK(provider.count("eu_ai_act_high_risk Art. 10") == 1);  // the provider is cited Art. 10
+    } else {
+      CHECK(deployer.count("eu_ai_act_deployers Art. 26(4)") == 1);  // the deployer's own duty
+    }
+  }
+}
+
+TEST_CASE("oregon's crisis protocol duty is cited for an oregon request from 2027-01-01 only") {
+  const auto engine = ethos::api::Engine::load({(source_dir() / "policies").string()});
+  json request = read_json(source_dir() / "policies/examples/40-oregon-teen-ai-companion.json");
+  request["tool"]["crisis_protocol_published"] = false;
+  auto protocol_cites = [&](const std::string& time) {
+    request["time"] = time;
+    std::set<std::string> ids;
+    for (const auto& r : engine.evaluate(request.dump()).reasons)
+      if (r.rule == "safety.patient_facing_ai_has_a_published_crisis_protocol" && r.sources)
+        for (const auto& s : *r.sources) ids.insert(s.id);
+    return ids;
+  };
+  CHECK(protocol_cites("2027-01-02T10:00:00Z").count("or_sb1546") == 1);
+  CHECK(protocol_cites("2026-12-31T10:00:00Z").count("or_sb1546") == 0);
+  request["jurisdiction"]["state"] = "OH";  // Ohio has no such law
+  CHECK(protocol_cites("2027-01-02T10:00:00Z").empty());
 }

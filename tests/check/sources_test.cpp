@@ -202,3 +202,57 @@ rule r:
   CHECK(out.find("warning: source `il_act` is never cited") != std::string::npos);
   CHECK(out.find("warning: source `eu_gdpr` is never cited") != std::string::npos);
 }
+
+// Federal law is a country's: a rule resting on it alone must be limited to
+// that country, as a rule resting on a state law must be limited to the
+// state; a rule that also cites support that applies everywhere fires
+// everywhere and cites the federal law only for a request in its country.
+const char* kFederal = R"E(
+source hipaa "HIPAA"
+  kind regulation
+  jurisdiction "US"
+)E";
+
+TEST_CASE("check refuses a rule resting on us federal law alone that can fire outside the us") {
+  std::string out = diagnose_policy(std::string(kFederal) + R"E(
+module global "Everywhere"
+rule r:
+  forbid
+  when risk.self_harm
+  because "x"
+  cite hipaa § "164.502(e)"
+)E");
+  INFO(out);
+  CHECK(out.find("error: rule `global.r` can fire outside US, where `hipaa` applies") !=
+        std::string::npos);
+}
+
+TEST_CASE("a rule resting on us federal law and limited to the us is accepted") {
+  std::string out = diagnose_policy(std::string(kFederal) + R"E(
+module global "Everywhere"
+rule r:
+  forbid
+  when jurisdiction.country == "US" and risk.self_harm
+  because "x"
+  cite hipaa § "164.502(e)"
+)E");
+  CHECK(out.empty());
+}
+
+TEST_CASE("a german decision does not cite us federal law that a global rule carries as support") {
+  auto e =
+      Engine::load_texts({{"schema.ethos", kTestSchema}, {"p.ethos", std::string(kFederal) + R"E(
+module global "Everywhere"
+rule r:
+  advise
+  when patient.opted_out
+  because "y"
+  cite "APA Ethics Code 4.01", hipaa § "164.502(e)"
+)E"}});
+  auto in_us = e.evaluate(request(R"({"patient": {"opted_out": true}})"));
+  CHECK(cites_of(in_us, "global.r") ==
+        std::vector<std::string>{"APA Ethics Code 4.01", "HIPAA \u00a7 164.502(e)"});
+  auto in_germany = e.evaluate(request(
+      R"({"jurisdiction": {"country": "DE", "state": null, "eu": true}, "patient": {"opted_out": true}})"));
+  CHECK(cites_of(in_germany, "global.r") == std::vector<std::string>{"APA Ethics Code 4.01"});
+}

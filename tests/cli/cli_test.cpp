@@ -64,7 +64,7 @@ TEST_CASE("ethos eval prints the outcome first, then reasons with citations") {
   CHECK(r.exit_code == 0);
   CHECK_THAT(r.out, Contains("DENY  "));
   CHECK_THAT(r.out, Contains("cite: "));
-  CHECK_THAT(r.out, Contains("HIPAA 45 CFR 164.502(e)"));
+  CHECK_THAT(r.out, Contains("HIPAA Privacy and Security Rules, 45 CFR \u00a7 164.502(e)"));
 }
 
 TEST_CASE("ethos eval --exit-code maps permit, deny and escalate to 0, 2 and 3") {

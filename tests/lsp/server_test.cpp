@@ -158,7 +158,10 @@ TEST_CASE("hover on a rule shows its effect, because, citations and overrides") 
   std::string md = r["result"]["contents"]["value"];
   CHECK(md.find("rule privacy.baa_required: forbid") != std::string::npos);
   CHECK(md.find("> identifiable health information may reach an AI vendor") != std::string::npos);
-  CHECK(md.find("- HIPAA 45 CFR 164.502(e)") != std::string::npos);
+  CHECK(
+      md.find(
+          "- `hipaa` \u00a7 164.502(e): **HIPAA Privacy and Security Rules, 45 CFR**, regulation, "
+          "jurisdiction US") != std::string::npos);
   CHECK(r["result"]["range"]["start"] == position_of(text, "baa_required"));
 }
 

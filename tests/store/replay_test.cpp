@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 #include <set>
 
+#include <ethos/log/log_entry.hpp>
 #include <ethos/log/replay.hpp>
 #include <ethos/log/sqlite.hpp>
 #include "store_support.hpp"
@@ -70,6 +71,40 @@ TEST_CASE("the shipped pack's example decisions replay exactly under their own b
   auto r = replay(log, {});
   CHECK(r.replayed == n);
   CHECK(r.reproduced_all());
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("a decision read back from the log knows where it was made, so it cites the same laws") {
+  std::string dir = temp_dir(), path = log_path(dir);
+  Diagnostics diags;
+  Bundle pack = load_bundle({source_dir() + "/policies"}, diags);
+  REQUIRE(pack.policy);
+  // An Illinois request (a state law), a Massachusetts one (federal law
+  // only) and a German one (EU law).
+  const std::vector<std::string> examples = {"05-illinois-therapy-chatbot.json",
+                                             "02-consumer-chatbot-identifiable-notes.json",
+                                             "10-eu-no-article-9-basis.json"};
+  std::vector<std::pair<std::string, Place>> made;
+  {
+    DecisionLog log(path, writer_options());
+    for (const auto& name : examples) {
+      RequestBinder binder(*pack.policy);
+      BoundRequest bound;
+      BindError err;
+      REQUIRE(binder.bind(slurp_file(source_dir() + "/policies/examples/" + name), bound, err));
+      Decision d = Evaluator(pack.policy).evaluate(bound);
+      made.emplace_back(log.record(pack, bound, d), d.place);
+    }
+  }
+  DecisionLog log(path, reader());
+  for (const auto& [id, place] : made) {
+    INFO(id << " made in " << place.country << "-" << place.state << (place.eu ? " (EU)" : ""));
+    const Decision back = decode_decision(*pack.policy, *log.find(id));
+    CHECK(back.place.country == place.country);
+    CHECK(back.place.state == place.state);
+    CHECK(back.place.eu == place.eu);
+    CHECK_FALSE(back.place.country.empty());
+  }
   std::filesystem::remove_all(dir);
 }
 
