@@ -119,11 +119,7 @@ struct DecisionLog::Impl {
     writer = std::move(stores.appender);
     log_key_id = reader->key_id();
     check_tail();
-    if (damage) {
-      spdlog::error("decision log `{}` is damaged, decisions will not be recorded: {}",
-                    display_location(path), *damage);
-      return;  // no writer thread: submit() refuses
-    }
+    if (damage) return;  // no writer thread: submit() refuses
     std::random_device rd;
     id_tag = rd() & 0xffffu;
     id_counter = rd();  // two processes with the same tag still differ

@@ -1,5 +1,6 @@
 #include <ethos/service/service.hpp>
 
+#include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -52,6 +53,11 @@ Service::Service(ServiceOptions options) : options_(std::move(options)) {
   generation_.store(1, std::memory_order_release);
   if (!options_.log_path.empty())
     log_ = std::make_unique<DecisionLog>(options_.log_path, options_.log);
+  if (log_ && log_->damage())
+    spdlog::error(
+        "the decision log is damaged: every decision will be answered 503 until it is restored: "
+        "{}",
+        *log_->damage());
 }
 
 Service::~Service() {
@@ -569,9 +575,10 @@ Reply Service::log_head() const {
         // The signature is checked when this service holds the key that made it.
         bool by_us = key && key->id() == c.key_id;
         auto brk = log_->check(c, by_us ? &*key : nullptr, "the log's checkpoints table");
-        cp["signature_check"] = !by_us                                                     ? "not checked"
-                          : brk && brk->kind == ChainBreak::Kind::kCheckpointInvalid ? "invalid"
-                                                                                     : "verified";
+        cp["signature_check"] = !by_us ? "not checked"
+                                : brk && brk->kind == ChainBreak::Kind::kCheckpointInvalid
+                                    ? "invalid"
+                                    : "verified";
         cp["matches"] = !brk;
         cp["problem"] = brk ? json(brk->message) : json(nullptr);
         cp["rows_since"] = tip.seq >= c.seq ? tip.seq - c.seq : 0;

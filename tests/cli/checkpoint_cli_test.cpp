@@ -38,11 +38,19 @@ struct SignedLog {
   }
   ~SignedLog() { std::filesystem::remove_all(dir); }
   RunResult record(int n) const {
-    std::vector<std::string> args = {
-        "eval",         "--policies",       pack(),     "--record",
-        db,             "--log-key-file",   dir + "/log.key",
-        "--checkpoint-key", key,            "--checkpoint-every-rows", "1",
-        "--anchor-file", anchors};
+    std::vector<std::string> args = {"eval",
+                                     "--policies",
+                                     pack(),
+                                     "--record",
+                                     db,
+                                     "--log-key-file",
+                                     dir + "/log.key",
+                                     "--checkpoint-key",
+                                     key,
+                                     "--checkpoint-every-rows",
+                                     "1",
+                                     "--anchor-file",
+                                     anchors};
     for (int i = 0; i < n; ++i) args.push_back(example("01-session-summary-enterprise-baa.json"));
     return run_ethos(args);
   }
@@ -51,8 +59,8 @@ struct SignedLog {
     raw.exec(statements);
   }
   RunResult verify(std::vector<std::string> extra = {}) const {
-    std::vector<std::string> args = {"verify", db, "--public-key", key + ".pub", "--checkpoints",
-                                     anchors};
+    std::vector<std::string> args = {"verify",        db,     "--public-key", key + ".pub",
+                                     "--checkpoints", anchors};
     args.insert(args.end(), extra.begin(), extra.end());
     return run_ethos(args);
   }

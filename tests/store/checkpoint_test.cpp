@@ -86,7 +86,8 @@ void rewrite_all(const std::string& path) {
     e.prev_hash = prev;
     e.hash = chain_hash(prev, content_hash(e));
     prev = e.hash;
-    sql::Statement s(raw, "UPDATE decisions SET outcome = ?, prev_hash = ?, hash = ? WHERE seq = ?");
+    sql::Statement s(raw,
+                     "UPDATE decisions SET outcome = ?, prev_hash = ?, hash = ? WHERE seq = ?");
     s.bind(1, e.decision.outcome);
     s.bind(2, e.prev_hash);
     s.bind(3, e.hash);
@@ -243,8 +244,9 @@ TEST_CASE("a changed key id passes the chain but not the checkpoints") {
 
 TEST_CASE("an edited checkpoint in the log's table no longer verifies") {
   AnchoredLog a;
-  a.sql("UPDATE checkpoints SET seq = 9, head = (SELECT hash FROM decisions WHERE seq = 9) "
-        "WHERE seq = 12");
+  a.sql(
+      "UPDATE checkpoints SET seq = 9, head = (SELECT hash FROM decisions WHERE seq = 9) "
+      "WHERE seq = 12");
   LogOptions ro;
   ro.read_only = true;
   DecisionLog log(a.path, ro);
