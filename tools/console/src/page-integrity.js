@@ -58,7 +58,7 @@ export async function render(main) {
       result.replaceChildren(v.ok
         ? h('p', {class: 'ok verdict'}, `Verified: ${v.decisions} decisions and ${v.bundles} bundles; nothing altered, removed or reordered.`)
         : h('div', {class: 'bad verdict'},
-          h('p', {}, `Broken: ${v.first_break.kind} at row ${v.first_break.seq}`),
+          h('p', {}, v.first_break.seq > 0 ? `Broken: ${v.first_break.kind} at row ${v.first_break.seq}` : `Broken: ${v.first_break.kind}`),
           h('p', {}, v.first_break.message),
           v.first_break.decision_id ? h('a', {href: `#/decisions/${encodeURIComponent(v.first_break.decision_id)}`}, v.first_break.decision_id) : null),
         h('p', {class: 'muted'}, 'Head: ', h('code', {}, v.head)));
