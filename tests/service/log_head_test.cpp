@@ -2,8 +2,10 @@
 // log that the service refuses to extend (503 log_unavailable, never a
 // decision, never a row 1 over it).
 #include <catch2/catch.hpp>
+#include <chrono>
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include <ethos/log/sqlite.hpp>
 #include "server_fixture.hpp"
@@ -47,10 +49,19 @@ TEST_CASE("GET /v1/log/head returns the newest signed checkpoint and the head, t
   ServeProcess s(k.serve_args());
   for (int i = 0; i < 3; ++i)
     REQUIRE(s.post("/v1/decide", example_request(kExample), s.decider).status == 200);
-  HttpResult r = s.get("/v1/log/head", s.auditor);
+  // A decision is answered once committed; its checkpoint follows on the
+  // writer thread, so wait until it is there.
+  HttpResult r;
+  json head;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  do {
+    r = s.get("/v1/log/head", s.auditor);
+    REQUIRE(r.status == 200);
+    head = json::parse(r.body);
+    if (head["checkpoint"].is_object() && head["checkpoint"]["seq"] == 3) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  } while (std::chrono::steady_clock::now() < deadline);
   INFO(r.body);
-  REQUIRE(r.status == 200);
-  json head = json::parse(r.body);
   CHECK(head["seq"] == 3);
   CHECK(head["checkpointing"] == true);
   CHECK(head["damage"].is_null());
