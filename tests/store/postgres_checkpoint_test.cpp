@@ -93,3 +93,35 @@ TEST_CASE("a PostgreSQL node refuses a chain whose tail was cut; the other node 
   REQUIRE(found);
   CHECK(found->kind == ChainBreak::Kind::kTruncated);
 }
+
+TEST_CASE("a PostgreSQL log of schema 1 gets the checkpoints table when a writer opens it",
+          "[postgres][checkpoint]") {
+  auto server = postgres_server_url();
+  if (!server) return;
+  PostgresDatabase db(*server);
+  auto b = store_bundle();
+  {
+    DecisionLog a(db.url(), signing_node("clinic-a"));
+    record_run(a, *b, 3);
+  }
+  {
+    // What an ethos before checkpoints left behind.
+    pg::Connection raw(db.url());
+    raw.exec("DROP TABLE checkpoints; UPDATE log_meta SET value = '1' WHERE key = 'schema'");
+  }
+  {
+    LogOptions ro;
+    ro.read_only = true;
+    DecisionLog old(db.url(), ro);
+    CHECK(old.checkpoints().empty());
+    CHECK(old.verify().ok());
+  }
+  {
+    DecisionLog a(db.url(), signing_node("clinic-a"));
+    CHECK_FALSE(a.damage());
+    record_run(a, *b, 1, 3);
+  }
+  pg::Connection raw(db.url());
+  CHECK(raw.exec("SELECT value FROM log_meta WHERE key = 'schema'").text(0, 0) == "2");
+  CHECK(raw.exec("SELECT count(*) FROM checkpoints").integer(0, 0) >= 1);
+}
