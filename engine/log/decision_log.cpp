@@ -3,6 +3,7 @@
 #include <pthread.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -149,7 +150,7 @@ struct DecisionLog::Impl {
     if (!st.checkpoint || st.checkpoint->seq != checkpointed.seq ||
         st.checkpoint->head != checkpointed.hash)
       checkpointed.seq = -1;  // the head is not checkpointed yet
-    checkpoint_due = std::chrono::steady_clock::now() + std::chrono::seconds(co.every_seconds);
+    checkpoint_due = next_checkpoint_due();
   }
 
   // Signs the chain's head unless the last checkpoint already did. On the
@@ -159,7 +160,7 @@ struct DecisionLog::Impl {
     const CheckpointOptions& co = options.checkpoints;
     if (!co.key) return;
     rows_since_checkpoint = 0;
-    checkpoint_due = std::chrono::steady_clock::now() + std::chrono::seconds(co.every_seconds);
+    checkpoint_due = next_checkpoint_due();
     try {
       ChainTip tip = writer->tip();
       if (tip.seq == checkpointed.seq && tip.hash == checkpointed.hash) return;
@@ -181,6 +182,14 @@ struct DecisionLog::Impl {
       spdlog::error("decision log `{}`: cannot checkpoint the chain's head: {}",
                     display_location(path), e.what());
     }
+  }
+
+  // T seconds from now; T at most ten years, so that the time point cannot overflow.
+  std::chrono::steady_clock::time_point next_checkpoint_due() const {
+    constexpr int64_t kMaxSeconds = 10LL * 365 * 86400;
+    return std::chrono::steady_clock::now() +
+           std::chrono::seconds(
+               std::clamp<int64_t>(options.checkpoints.every_seconds, 0, kMaxSeconds));
   }
 
   bool checkpoint_is_due() const {
