@@ -531,8 +531,23 @@ Reply Service::replay(std::string_view body, const Progress& progress) const {
 Reply Service::verify(const Progress& progress) const {
   if (!log_) return require_log();
   VerifyReport v;
+  size_t checkpoints = 0;
   try {
     v = log_->verify(progress);
+    // Then the stored checkpoints (decision-log.md, "Checkpoints"): the one
+    // at the lowest row that the log no longer holds. Their signatures are
+    // checked when this service holds the key that made them.
+    const auto& signer = options_.log.checkpoints.key;
+    std::optional<VerifyingKey> key;
+    if (signer) key.emplace(signer->verifying_key());
+    std::optional<ChainBreak> first;
+    for (const auto& c : log_->checkpoints()) {
+      ++checkpoints;
+      bool by_us = key && key->id() == c.key_id;
+      auto b = log_->check(c, by_us ? &*key : nullptr, "the log's checkpoints table");
+      if (b && (!first || b->seq < first->seq)) first = std::move(b);
+    }
+    if (!v.first_break) v.first_break = std::move(first);
   } catch (const std::exception& e) {
     return error_reply(ErrorCode::kInternal, std::string("cannot read the log: ") + e.what());
   }
@@ -541,6 +556,7 @@ Reply Service::verify(const Progress& progress) const {
   doc["decisions"] = v.decisions;
   doc["bundles"] = v.bundles;
   doc["head"] = v.head;
+  doc["checkpoints_checked"] = checkpoints;
   doc["chains"] = json::array();  // one per node in a PostgreSQL log
   for (const auto& c : v.chains)
     doc["chains"].push_back({{"chain", c.chain}, {"decisions", c.decisions}, {"head", c.head}});
