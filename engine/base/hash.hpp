@@ -14,6 +14,9 @@ namespace ethos {
 
 // Lowercase hex of `n` bytes, appended to `out`.
 void append_hex(std::string& out, const unsigned char* bytes, size_t n);
+// The bytes that `hex` spells (either case), into `out`; false if it is not
+// an even number of hex digits.
+bool decode_hex(std::string_view hex, std::string& out);
 
 class Sha256 {
  public:

@@ -3,10 +3,12 @@
 #include <pthread.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
+#include <filesystem>
 #include <mutex>
 #include <random>
 #include <thread>
@@ -59,6 +61,14 @@ const char* chain_break_name(ChainBreak::Kind k) {
       return "bundle altered";
     case ChainBreak::Kind::kRequestIdsAltered:
       return "request ids altered";
+    case ChainBreak::Kind::kTruncated:
+      return "truncated";
+    case ChainBreak::Kind::kRewritten:
+      return "rewritten";
+    case ChainBreak::Kind::kKeyChanged:
+      return "key changed";
+    case ChainBreak::Kind::kCheckpointInvalid:
+      return "checkpoint invalid";
   }
   return "altered";
 }
@@ -94,12 +104,23 @@ struct DecisionLog::Impl {
   unsigned id_tag = 0;
   std::atomic<uint64_t> id_counter{0};
 
+  // Set on opening when the chain is damaged: the writer refuses to extend it.
+  std::optional<std::string> damage;
+  // ---- checkpoints (the writer thread's, once it runs) ----
+  std::string log_key_id;
+  ChainTip checkpointed;  // what the last checkpoint signed
+  uint64_t rows_since_checkpoint = 0;
+  std::chrono::steady_clock::time_point checkpoint_due;  // a timed checkpoint
+
   Impl(const std::string& p, LogOptions o) : path(p), options(std::move(o)) {
     LogStores stores = open_log_stores(path, options);
     reader = std::move(stores.reader);
     version = reader->schema_version();
     if (options.read_only) return;
     writer = std::move(stores.appender);
+    log_key_id = reader->key_id();
+    check_tail();
+    if (damage) return;  // no writer thread: submit() refuses
     std::random_device rd;
     id_tag = rd() & 0xffffu;
     id_counter = rd();  // two processes with the same tag still differ
@@ -107,6 +128,75 @@ struct DecisionLog::Impl {
       pthread_setname_np(pthread_self(), "ethos-log");  // names it in top, perf and gdb
       write_loop();
     });
+  }
+
+  // Before the writer thread starts: the appender is still this thread's.
+  void check_tail() {
+    const CheckpointOptions& co = options.checkpoints;
+    std::optional<SourcedCheckpoint> anchored;
+    if (!co.anchor_file.empty() && co.anchor_file != "-" &&
+        std::filesystem::exists(co.anchor_file)) {
+      try {
+        for (auto& c : read_anchor_file(co.anchor_file))
+          if (c.checkpoint.chain == writer->chain()) anchored = std::move(c);
+      } catch (const std::exception& e) {
+        damage = std::string("the anchor file cannot be read: ") + e.what();
+        return;
+      }
+    }
+    ChainState st = writer->chain_state(1);
+    damage = find_tail_damage(*writer, co.key.get(), anchored);
+    checkpointed = writer->tip();
+    if (!st.checkpoint || st.checkpoint->seq != checkpointed.seq ||
+        st.checkpoint->head != checkpointed.hash)
+      checkpointed.seq = -1;  // the head is not checkpointed yet
+    checkpoint_due = next_checkpoint_due();
+  }
+
+  // Signs the chain's head unless the last checkpoint already did. On the
+  // writer thread (or before it starts, or after it ends). A checkpoint that
+  // fails is retried later; the decisions are committed either way.
+  void checkpoint() {
+    const CheckpointOptions& co = options.checkpoints;
+    if (!co.key) return;
+    rows_since_checkpoint = 0;
+    checkpoint_due = next_checkpoint_due();
+    try {
+      ChainTip tip = writer->tip();
+      if (tip.seq == checkpointed.seq && tip.hash == checkpointed.hash) return;
+      Checkpoint c;
+      c.chain = tip.chain;
+      c.seq = tip.seq;
+      c.head = tip.hash;
+      c.time = now_ms() / 1000;
+      c.log_key_id = log_key_id;
+      sign_checkpoint(c, *co.key);
+      writer->store_checkpoint(c);
+      checkpointed = tip;
+      {
+        std::lock_guard lk(mu);
+        ++stats.checkpoints;
+      }
+      if (!co.anchor_file.empty()) append_anchor(co.anchor_file, c);
+    } catch (const std::exception& e) {
+      spdlog::error("decision log `{}`: cannot checkpoint the chain's head: {}",
+                    display_location(path), e.what());
+    }
+  }
+
+  // T seconds from now; T at most ten years, so that the time point cannot overflow.
+  std::chrono::steady_clock::time_point next_checkpoint_due() const {
+    constexpr int64_t kMaxSeconds = 10LL * 365 * 86400;
+    return std::chrono::steady_clock::now() +
+           std::chrono::seconds(
+               std::clamp<int64_t>(options.checkpoints.every_seconds, 0, kMaxSeconds));
+  }
+
+  bool checkpoint_is_due() const {
+    const CheckpointOptions& co = options.checkpoints;
+    if (!co.key || rows_since_checkpoint == 0) return false;
+    return (co.every_rows && rows_since_checkpoint >= co.every_rows) ||
+           (co.every_seconds && std::chrono::steady_clock::now() >= checkpoint_due);
   }
 
   ~Impl() {
@@ -156,9 +246,25 @@ struct DecisionLog::Impl {
       {
         std::unique_lock lk(mu);
         writer_idle = true;
-        work_cv.wait(lk, [&] { return !queue.empty() || stopping; });
+        auto ready = [&] { return !queue.empty() || stopping; };
+        if (options.checkpoints.key && options.checkpoints.every_seconds &&
+            rows_since_checkpoint > 0) {
+          if (!work_cv.wait_until(lk, checkpoint_due, ready)) {
+            writer_idle = false;
+            lk.unlock();
+            checkpoint();  // T seconds since the last one, and rows since
+            continue;
+          }
+        } else {
+          work_cv.wait(lk, ready);
+        }
         writer_idle = false;
-        if (queue.empty()) return;  // stopping, and everything is written
+        if (queue.empty()) {
+          // Stopping, and everything is written: sign the head the log closes with.
+          lk.unlock();
+          checkpoint();
+          return;
+        }
         if (options.commit_delay_us > 0 && !stopping)
           work_cv.wait_for(lk, std::chrono::microseconds(options.commit_delay_us), [&] {
             return queue.size() >= std::max<size_t>(options.max_batch, 1) || stopping;
@@ -193,6 +299,7 @@ struct DecisionLog::Impl {
         }
         stats.largest_group = std::max<uint64_t>(stats.largest_group, batch.size());
       }
+      if (!error) rows_since_checkpoint += batch.size();
       // Outside the lock: a callback may submit again (an event loop's next
       // request). Before done_through moves: once flush() returns, every
       // callback of what it waited for has returned too.
@@ -216,6 +323,7 @@ struct DecisionLog::Impl {
       }
       done_cv.notify_all();
       batch.clear();
+      if (checkpoint_is_due()) checkpoint();
     }
   }
 
@@ -248,6 +356,10 @@ DecisionLog::Ticket DecisionLog::submit(const Bundle& bundle, const BoundRequest
   if (!m.writer)
     throw StoreError("`" + display_location(m.path) + "` is open for reading only", sql::kReadOnly,
                      sql::kReadOnly);
+  if (m.damage)
+    throw StoreError("`" + display_location(m.path) +
+                     "` is damaged, so no decision is added to it: " + *m.damage +
+                     " (run `ethos verify`)");
   if (!bundle.policy) throw std::invalid_argument("DecisionLog::submit: the bundle has errors");
   if (decision.trace.size() != bundle.policy->rules.size())
     throw std::invalid_argument("DecisionLog::submit: the decision was not made by this bundle");
@@ -357,6 +469,23 @@ std::optional<std::string> DecisionLog::bundle_text(std::string_view hash) const
 VerifyReport DecisionLog::verify(const std::function<void(uint64_t, uint64_t)>& progress) const {
   std::lock_guard lk(impl_->read_mu);
   return impl_->reader->verify(progress);
+}
+
+const std::optional<std::string>& DecisionLog::damage() const { return impl_->damage; }
+
+std::string DecisionLog::key_id() const {
+  std::lock_guard lk(impl_->read_mu);
+  return impl_->reader->key_id();
+}
+
+std::vector<ChainTip> DecisionLog::tips() const {
+  std::lock_guard lk(impl_->read_mu);
+  return impl_->reader->tips();
+}
+
+std::vector<Checkpoint> DecisionLog::checkpoints() const {
+  std::lock_guard lk(impl_->read_mu);
+  return impl_->reader->checkpoints();
 }
 
 }  // namespace ethos

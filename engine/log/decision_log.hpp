@@ -28,6 +28,7 @@
 #include <ethos/compile/bundle.hpp>
 #include <ethos/eval/decision.hpp>
 #include <ethos/eval/request.hpp>
+#include <ethos/log/checkpoint.hpp>
 #include <ethos/log/log_entry.hpp>
 #include <ethos/log/log_migrations.hpp>
 #include <ethos/log/privacy.hpp>
@@ -68,6 +69,9 @@ struct LogOptions {
   // answer is the same either way; larger batches share more pages of the
   // lookup table between decisions (docs/decision-log.md).
   int request_index_every = 256;
+  // Signed checkpoints of the chain's head (checkpoint.hpp): every so many
+  // rows and seconds, and when the log closes. Without a key, none.
+  CheckpointOptions checkpoints;
 };
 
 struct LogFilter {
@@ -100,7 +104,18 @@ struct LogSummary {
 };
 
 struct ChainBreak {
-  enum class Kind { kAltered, kRemoved, kReordered, kBundleAltered, kRequestIdsAltered };
+  enum class Kind {
+    kAltered,
+    kRemoved,
+    kReordered,
+    kBundleAltered,
+    kRequestIdsAltered,
+    // Found against a signed checkpoint or an expected head (checkpoint.hpp):
+    kTruncated,          // the row a checkpoint covers is gone (tail or every row removed)
+    kRewritten,          // that row has another hash
+    kKeyChanged,         // the log's key id is not the one the checkpoint signed
+    kCheckpointInvalid,  // the checkpoint's signature does not verify with the key
+  };
   Kind kind = Kind::kAltered;
   int64_t seq = 0;
   std::string decision_id;  // the row where the chain first fails (empty for a bundle)
@@ -112,6 +127,13 @@ struct ChainHead {
   std::string chain;  // the node id ("" for an SQLite log's one chain)
   uint64_t decisions = 0;
   std::string head;  // hash of the chain's last row
+};
+
+// The last row of a chain.
+struct ChainTip {
+  std::string chain;  // the node id ("" for an SQLite log's one chain)
+  int64_t seq = 0;    // 0: the chain is empty
+  std::string hash;   // kGenesisHash for an empty chain
 };
 
 struct VerifyReport {
@@ -181,10 +203,31 @@ class DecisionLog {
   // Walks the whole chain and every bundle; `progress(done, total)` now and then.
   VerifyReport verify(const std::function<void(uint64_t, uint64_t)>& progress = {}) const;
 
+  // ---- checkpoints (checkpoint.hpp) ----
+  // Why the writer refuses to extend this log, when it found it damaged on
+  // opening (its tail does not hold together, or disagrees with the last
+  // checkpoint): then submit() and record() throw sql::StoreError with it.
+  const std::optional<std::string>& damage() const;
+  // The id of the key the log is pseudonymised with ("" if none yet).
+  std::string key_id() const;
+  // The last row of every chain (one, {"", 0, genesis}, for an empty SQLite log).
+  std::vector<ChainTip> tips() const;
+  // The stored checkpoints, oldest first; and the newest of each chain.
+  std::vector<Checkpoint> checkpoints() const;
+  std::vector<Checkpoint> latest_checkpoints() const;
+  // Whether the log still holds what `c` signed: with `key`, its signature
+  // first; then the log's key id, and the row at c.seq with c.head in
+  // c.chain. `where` names the checkpoint in the message ("anchors:3").
+  std::optional<ChainBreak> check(const Checkpoint& c, const VerifyingKey* key,
+                                  std::string_view where) const;
+  // The same for a head recorded elsewhere (`ethos verify --expect-head`).
+  std::optional<ChainBreak> check_head(int64_t seq, std::string_view hash) const;
+
   struct Stats {
     uint64_t committed = 0;      // decisions committed by this process
     uint64_t transactions = 0;   // group commits
     uint64_t largest_group = 0;  // the most decisions one transaction held
+    uint64_t checkpoints = 0;    // checkpoints signed by this process
   };
   Stats stats() const;
 

@@ -60,7 +60,22 @@ INSERT INTO log_meta (key, value)
 DROP INDEX decisions_by_request;
 )sql";
 
-constexpr const char* kMigrations[] = {kMigration1, kMigration2, kMigration3};
+// Version 4: signed checkpoints of the chain's head (docs/decision-log.md,
+// "Checkpoints"), stored in the log as well as in the anchor file.
+constexpr char kMigration4[] = R"sql(
+CREATE TABLE checkpoints (
+  id         INTEGER NOT NULL PRIMARY KEY,
+  chain      TEXT    NOT NULL,  -- '' in an SQLite log
+  seq        INTEGER NOT NULL,  -- the chain's last row when signed
+  head       TEXT    NOT NULL,  -- that row's hash
+  time       INTEGER NOT NULL,  -- when signed, unix seconds
+  log_key_id TEXT    NOT NULL,  -- log_meta's key_id then
+  key_id     TEXT    NOT NULL,  -- the signing key's id
+  signature  TEXT    NOT NULL   -- Ed25519, hex
+);
+)sql";
+
+constexpr const char* kMigrations[] = {kMigration1, kMigration2, kMigration3, kMigration4};
 constexpr int kLatest = static_cast<int>(sizeof kMigrations / sizeof kMigrations[0]);
 static_assert(kLatest == kLatestVersion);
 static_assert(kApplicationId == 1163151439);

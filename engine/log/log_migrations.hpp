@@ -12,7 +12,7 @@ namespace ethos::log_schema {
 inline constexpr int kApplicationId = 0x4554484f;
 
 // The version the migrations below bring a log to (the writer's version).
-inline constexpr int kLatestVersion = 3;
+inline constexpr int kLatestVersion = 4;
 
 // The schema version of `db`, after checking that it is an ethos log (or a
 // new, empty file) and not from a newer ethos. Throws sql::StoreError.

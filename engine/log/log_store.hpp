@@ -65,6 +65,17 @@ class LogReader {
   // The fingerprint of the key the log is pseudonymised with ("" if none yet).
   virtual std::string key_id() = 0;
   virtual VerifyReport verify(const std::function<void(uint64_t, uint64_t)>& progress) = 0;
+  // The stored checkpoints, oldest first (none before the schema had them).
+  virtual std::vector<Checkpoint> checkpoints() = 0;
+  // The last row of every chain.
+  virtual std::vector<ChainTip> tips() = 0;
+};
+
+// What a writer reads of its own chain when it opens (find_tail_damage).
+struct ChainState {
+  std::vector<LogEntry> tail;            // the chain's last rows, oldest first
+  int64_t known_through = 0;             // a seq another table says the chain reached (0: none)
+  std::optional<Checkpoint> checkpoint;  // the newest stored checkpoint of the chain
 };
 
 class LogAppender {
@@ -78,7 +89,26 @@ class LogAppender {
   // hash are kept, and the first must follow this chain's head, or this
   // throws sql::StoreError and inserts nothing.
   virtual void append_copied(std::vector<AppendRow>& rows) = 0;
+
+  // The chain this appender writes ("" in SQLite).
+  virtual const std::string& chain() const = 0;
+  // Its last `rows` rows, and what else says how far it reached.
+  virtual ChainState chain_state(size_t rows) = 0;
+  // The row at `seq`, if it is in this chain.
+  virtual std::optional<LogEntry> row_at(int64_t seq) = 0;
+  // Its last row (seq 0 and kGenesisHash when empty).
+  virtual ChainTip tip() = 0;
+  // Stores a checkpoint of this chain, in its own transaction. Throws sql::StoreError.
+  virtual void store_checkpoint(const Checkpoint& c) = 0;
 };
+
+// Why a writer must not extend its chain, if it must not: the last rows do
+// not link (hash, prev_hash, seq), the chain is shorter than another table
+// or a checkpoint (`stored`, or `anchored`, the anchor file's newest for this
+// chain) says it was, or a checkpoint's row has another hash, or a checkpoint
+// made with `key` does not verify. One line, lowercase.
+std::optional<std::string> find_tail_damage(LogAppender& appender, const SigningKey* key,
+                                            const std::optional<SourcedCheckpoint>& anchored);
 
 struct LogStores {
   std::unique_ptr<LogReader> reader;

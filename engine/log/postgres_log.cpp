@@ -15,7 +15,7 @@ using sql::StoreError;
 
 namespace {
 
-constexpr int kPgSchemaVersion = 1;
+constexpr int kPgSchemaVersion = 2;
 // pg_advisory_xact_lock key that serialises migrations ("ETHO").
 constexpr char kMigrationLock[] = "SELECT pg_advisory_xact_lock(1163150415)";
 constexpr char kMigration1[] = R"sql(
@@ -59,6 +59,35 @@ CREATE INDEX decisions_by_time ON decisions (time);
 CREATE INDEX decisions_by_request ON decisions (request_id);
 INSERT INTO log_meta (key, value) VALUES ('application', 'ethos decision log');
 )sql";
+
+// Version 2: signed checkpoints of each chain's head (docs/decision-log.md, "Checkpoints").
+constexpr char kMigration2[] = R"sql(
+CREATE TABLE checkpoints (
+  id         bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  chain      text   NOT NULL,  -- a node id
+  seq        bigint NOT NULL,  -- the chain's last row when signed
+  head       text   NOT NULL,  -- that row's hash
+  time       bigint NOT NULL,  -- when signed, unix seconds
+  log_key_id text   NOT NULL,  -- log_meta's key_id then
+  key_id     text   NOT NULL,  -- the signing key's id
+  signature  text   NOT NULL   -- Ed25519, hex
+);
+CREATE INDEX checkpoints_by_chain ON checkpoints (chain, id);
+INSERT INTO log_meta (key, value) VALUES ('schema', '2')
+  ON CONFLICT (key) DO UPDATE SET value = excluded.value;
+)sql";
+constexpr char kCheckpointColumns[] =
+    "SELECT chain, seq, head, time, log_key_id, key_id, signature FROM checkpoints";
+
+void read_checkpoint(const pg::Result& r, int i, Checkpoint& c) {
+  c.chain.assign(r.text(i, 0));
+  c.seq = r.integer(i, 1);
+  c.head.assign(r.text(i, 2));
+  c.time = r.integer(i, 3);
+  c.log_key_id.assign(r.text(i, 4));
+  c.key_id.assign(r.text(i, 5));
+  c.signature.assign(r.text(i, 6));
+}
 
 constexpr char kColumns[] =
     "seq, id, request_id, time, recorded_at, outcome, bundle, default_module, request, reasons, "
@@ -151,6 +180,10 @@ int migrate(pg::Connection& c) {
     c.exec(kMigration1);
     c.exec("INSERT INTO log_meta (key, value) VALUES ('schema', '1')");
     v = 1;
+  }
+  if (v < 2) {
+    c.exec(kMigration2);
+    v = 2;
   }
   txn.commit();
   return v;
@@ -281,6 +314,31 @@ class PostgresReader final : public LogReader {
 
   VerifyReport verify(const std::function<void(uint64_t, uint64_t)>& progress) override;
 
+  std::vector<Checkpoint> checkpoints() override {
+    ensure();
+    std::vector<Checkpoint> out;
+    if (version_ < 2) return out;
+    pg::Result r = c_.exec(std::string(kCheckpointColumns) + " ORDER BY id");
+    for (int i = 0; i < r.rows(); ++i) read_checkpoint(r, i, out.emplace_back());
+    return out;
+  }
+
+  std::vector<ChainTip> tips() override {
+    ensure();
+    // The chains table lists a chain from its writer's start, before its first row.
+    pg::Result r = c_.exec(
+        "SELECT c.chain, d.seq, d.hash FROM (SELECT chain FROM chains UNION SELECT DISTINCT chain "
+        "FROM decisions) c LEFT JOIN LATERAL (SELECT seq, hash FROM decisions WHERE chain = "
+        "c.chain ORDER BY seq DESC LIMIT 1) d ON true ORDER BY c.chain COLLATE \"C\"");
+    std::vector<ChainTip> out;
+    for (int i = 0; i < r.rows(); ++i)
+      out.push_back(
+          r.is_null(i, 1)
+              ? ChainTip{std::string(r.text(i, 0)), 0, std::string(kGenesisHash)}
+              : ChainTip{std::string(r.text(i, 0)), r.integer(i, 1), std::string(r.text(i, 2))});
+    return out;
+  }
+
  private:
   // After the server restarted, the next read reconnects.
   void ensure() {
@@ -377,11 +435,56 @@ class PostgresAppender final : public LogAppender {
   void append(std::vector<AppendRow>& rows) override { write(rows, false); }
   void append_copied(std::vector<AppendRow>& rows) override { write(rows, true); }
 
+  const std::string& chain() const override { return chain_; }
+
+  ChainState chain_state(size_t rows) override {
+    reconnect_if_lost();
+    ChainState st;
+    pg::Result r = c_.exec(std::string("SELECT ") + kColumns +
+                               " FROM decisions WHERE chain = $1 ORDER BY seq DESC LIMIT " +
+                               std::to_string(std::max<size_t>(rows, 1)),
+                           {chain_});
+    for (int i = r.rows() - 1; i >= 0; --i) read_entry(r, i, st.tail.emplace_back());
+    pg::Result c = c_.exec(
+        std::string(kCheckpointColumns) + " WHERE chain = $1 ORDER BY id DESC LIMIT 1", {chain_});
+    if (c.rows()) read_checkpoint(c, 0, st.checkpoint.emplace());
+    return st;
+  }
+
+  std::optional<LogEntry> row_at(int64_t seq) override {
+    reconnect_if_lost();
+    std::string n = std::to_string(seq);
+    pg::Result r =
+        c_.exec(std::string("SELECT ") + kColumns + " FROM decisions WHERE seq = $1 AND chain = $2",
+                {n, chain_});
+    if (r.rows() == 0) return std::nullopt;
+    LogEntry e;
+    read_entry(r, 0, e);
+    return e;
+  }
+
+  ChainTip tip() override {
+    reconnect_if_lost();
+    pg::Result r = c_.exec(
+        "SELECT seq, hash FROM decisions WHERE chain = $1 ORDER BY seq DESC LIMIT 1", {chain_});
+    if (r.rows() == 0) return {chain_, 0, std::string(kGenesisHash)};
+    return {chain_, r.integer(0, 0), std::string(r.text(0, 1))};
+  }
+
+  void store_checkpoint(const Checkpoint& c) override {
+    reconnect_if_lost();
+    std::string seq = std::to_string(c.seq), time = std::to_string(c.time);
+    c_.exec(
+        "INSERT INTO checkpoints (chain, seq, head, time, log_key_id, key_id, signature) VALUES "
+        "($1, $2, $3, $4, $5, $6, $7)",
+        {c.chain, seq, c.head, time, c.log_key_id, c.key_id, c.signature});
+  }
+
  private:
-  void write(std::vector<AppendRow>& rows, bool copied) {
+  // The server restarted or the network broke: reconnect, take the chain
+  // again and read its head from the database.
+  void reconnect_if_lost() {
     if (!c_.ok()) {
-      // The server restarted or the network broke: reconnect, take the
-      // chain again and read its head from the database.
       locked_ = false;
       prepared_.clear();  // the server forgot them with the session
       c_.reset();
@@ -390,6 +493,10 @@ class PostgresAppender final : public LogAppender {
       head_.clear();
       lock_chain();
     }
+  }
+
+  void write(std::vector<AppendRow>& rows, bool copied) {
+    reconnect_if_lost();
     try {
       insert(rows, copied);
     } catch (...) {

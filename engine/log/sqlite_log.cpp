@@ -60,6 +60,29 @@ constexpr char kRequestIdWithoutRow[] =
     "WHERE d.seq = r.seq AND d.request_id = r.request_id) ORDER BY r.seq LIMIT 1";
 constexpr char kSelectKeyId[] = "SELECT value FROM log_meta WHERE key = 'key_id'";
 constexpr char kInsertKeyId[] = "INSERT INTO log_meta (key, value) VALUES ('key_id', ?)";
+// Schema version 4.
+constexpr char kCheckpointColumns[] =
+    "SELECT chain, seq, head, time, log_key_id, key_id, signature FROM checkpoints";
+constexpr char kInsertCheckpoint[] =
+    "INSERT INTO checkpoints (chain, seq, head, time, log_key_id, key_id, signature) VALUES (?, ?, "
+    "?, ?, ?, ?, ?)";
+constexpr char kTip[] = "SELECT seq, hash FROM decisions ORDER BY seq DESC LIMIT 1";
+
+void read_checkpoint(const Statement& s, Checkpoint& c) {
+  c.chain.assign(s.column_text(0));
+  c.seq = s.column_int(1);
+  c.head.assign(s.column_text(2));
+  c.time = s.column_int(3);
+  c.log_key_id.assign(s.column_text(4));
+  c.key_id.assign(s.column_text(5));
+  c.signature.assign(s.column_text(6));
+}
+
+ChainTip read_tip(Database& db) {
+  Statement s(db, kTip);
+  if (!s.step()) return {"", 0, std::string(kGenesisHash)};
+  return {"", s.column_int(0), std::string(s.column_text(1))};
+}
 
 void read_entry(const Statement& s, LogEntry& e) {
   e.seq = s.column_int(0);
@@ -153,6 +176,48 @@ class SqliteAppender final : public LogAppender {
   void append(std::vector<AppendRow>& rows) override { insert(rows, false); }
   void append_copied(std::vector<AppendRow>& rows) override { insert(rows, true); }
 
+  const std::string& chain() const override { return chain_; }
+
+  ChainState chain_state(size_t rows) override {
+    ChainState st;
+    Statement s(db_, std::string(kSelectColumns) + " ORDER BY seq DESC LIMIT " +
+                         std::to_string(std::max<size_t>(rows, 1)));
+    LogEntry e;
+    while (s.step()) {
+      read_entry(s, e);
+      st.tail.insert(st.tail.begin(), e);
+    }
+    st.known_through = db_.query_int(kRequestIdsThrough);
+    Statement c(db_, std::string(kCheckpointColumns) + " ORDER BY id DESC LIMIT 1");
+    if (c.step()) read_checkpoint(c, st.checkpoint.emplace());
+    return st;
+  }
+
+  std::optional<LogEntry> row_at(int64_t seq) override {
+    Statement s(db_, std::string(kSelectColumns) + " WHERE seq = ?");
+    s.bind(1, seq);
+    if (!s.step()) return std::nullopt;
+    LogEntry e;
+    read_entry(s, e);
+    return e;
+  }
+
+  ChainTip tip() override { return read_tip(db_); }
+
+  void store_checkpoint(const Checkpoint& c) override {
+    sql::Transaction txn(db_);
+    Statement s(db_, kInsertCheckpoint);
+    s.bind(1, c.chain);
+    s.bind(2, c.seq);
+    s.bind(3, c.head);
+    s.bind(4, c.time);
+    s.bind(5, c.log_key_id);
+    s.bind(6, c.key_id);
+    s.bind(7, c.signature);
+    s.run();
+    txn.commit();
+  }
+
  private:
   void insert(std::vector<AppendRow>& rows, bool copied) {
     sql::Transaction txn(db_);
@@ -230,6 +295,7 @@ class SqliteAppender final : public LogAppender {
   }
 
   LogOptions options_;
+  std::string chain_;  // SQLite logs have one chain, named ""
   Database db_;
   Statement insert_bundle_;
   Statement insert_decision_;
@@ -351,6 +417,16 @@ class SqliteReader final : public LogReader {
   }
 
   VerifyReport verify(const std::function<void(uint64_t, uint64_t)>& progress) override;
+
+  std::vector<Checkpoint> checkpoints() override {
+    std::vector<Checkpoint> out;
+    if (version_ < 4) return out;
+    Statement s(db_, std::string(kCheckpointColumns) + " ORDER BY id");
+    while (s.step()) read_checkpoint(s, out.emplace_back());
+    return out;
+  }
+
+  std::vector<ChainTip> tips() override { return {read_tip(db_)}; }
 
  private:
   void check_key(const std::string& id) {

@@ -27,6 +27,7 @@ enum class Endpoint {
   kDecision,
   kReplay,
   kVerify,
+  kLogHead,
   // The console's (console_api.hpp).
   kWhoami,
   kBundle,
@@ -63,6 +64,7 @@ const Route* find_route(const std::string& path, std::string& id) {
   static const Route kDecision{Endpoint::kDecision, "GET", Access::kAuditor};
   static const Route kReplay{Endpoint::kReplay, "POST", Access::kAuditor};
   static const Route kVerify{Endpoint::kVerify, "GET", Access::kAuditor};
+  static const Route kLogHead{Endpoint::kLogHead, "GET", Access::kAuditor};
   static const Route kAzEvaluation{Endpoint::kAuthzenEvaluation, "POST", Access::kDecider};
   static const Route kAzEvaluations{Endpoint::kAuthzenEvaluations, "POST", Access::kDecider};
   static const Route kAzConfiguration{Endpoint::kAuthzenConfiguration, "GET", Access::kPublic};
@@ -75,6 +77,7 @@ const Route* find_route(const std::string& path, std::string& id) {
   if (path == "/v1/decisions") return &kDecisions;
   if (path == "/v1/replay") return &kReplay;
   if (path == "/v1/verify") return &kVerify;
+  if (path == "/v1/log/head") return &kLogHead;
   if (path == "/access/v1/evaluation") return &kAzEvaluation;
   if (path == "/access/v1/evaluations") return &kAzEvaluations;
   if (path == "/.well-known/authzen-configuration") return &kAzConfiguration;
@@ -369,6 +372,9 @@ bool HttpService::dispatch(Incoming& req, Outgoing& out, Reply& r, const Finish&
       return false;
     case Endpoint::kVerify:
       r = service_.verify();
+      return false;
+    case Endpoint::kLogHead:
+      r = service_.log_head();
       return false;
     case Endpoint::kWhoami:
       r = whoami(req);

@@ -1,5 +1,6 @@
 #include <ethos/service/service.hpp>
 
+#include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -46,6 +47,11 @@ Service::Service(ServiceOptions options) : options_(std::move(options)) {
   generation_.store(1, std::memory_order_release);
   if (!options_.log_path.empty())
     log_ = std::make_unique<DecisionLog>(options_.log_path, options_.log);
+  if (log_ && log_->damage())
+    spdlog::error(
+        "the decision log is damaged: every decision will be answered 503 until it is restored: "
+        "{}",
+        *log_->damage());
 }
 
 Service::~Service() {
@@ -533,8 +539,23 @@ Reply Service::replay(std::string_view body, const Progress& progress) const {
 Reply Service::verify(const Progress& progress) const {
   if (!log_) return require_log();
   VerifyReport v;
+  size_t checkpoints = 0;
   try {
     v = log_->verify(progress);
+    // Then the stored checkpoints (decision-log.md, "Checkpoints"): the one
+    // at the lowest row that the log no longer holds. Their signatures are
+    // checked when this service holds the key that made them.
+    const auto& signer = options_.log.checkpoints.key;
+    std::optional<VerifyingKey> key;
+    if (signer) key.emplace(signer->verifying_key());
+    std::optional<ChainBreak> first;
+    for (const auto& c : log_->checkpoints()) {
+      ++checkpoints;
+      bool by_us = key && key->id() == c.key_id;
+      auto b = log_->check(c, by_us ? &*key : nullptr, "the log's checkpoints table");
+      if (b && (!first || b->seq < first->seq)) first = std::move(b);
+    }
+    if (!v.first_break) v.first_break = std::move(first);
   } catch (const std::exception& e) {
     return error_reply(ErrorCode::kInternal, std::string("cannot read the log: ") + e.what());
   }
@@ -543,6 +564,7 @@ Reply Service::verify(const Progress& progress) const {
   doc["decisions"] = v.decisions;
   doc["bundles"] = v.bundles;
   doc["head"] = v.head;
+  doc["checkpoints_checked"] = checkpoints;
   doc["chains"] = json::array();  // one per node in a PostgreSQL log
   for (const auto& c : v.chains)
     doc["chains"].push_back({{"chain", c.chain}, {"decisions", c.decisions}, {"head", c.head}});
@@ -558,9 +580,63 @@ Reply Service::verify(const Progress& progress) const {
   return Reply{200, doc.dump(), ErrorCode::kNone};
 }
 
+Reply Service::log_head() const {
+  if (!log_) return require_log();
+  json doc;
+  try {
+    const auto& signer = options_.log.checkpoints.key;
+    std::optional<VerifyingKey> key;
+    if (signer) key.emplace(signer->verifying_key());
+    auto latest = log_->latest_checkpoints();
+    auto checkpoint_json_of = [](const Checkpoint& c) { return json::parse(checkpoint_json(c)); };
+    doc["chains"] = json::array();
+    for (const auto& tip : log_->tips()) {
+      json chain = {{"chain", tip.chain}, {"seq", tip.seq}, {"head", tip.hash}};
+      chain["checkpoint"] = nullptr;
+      for (const auto& c : latest) {
+        if (c.chain != tip.chain) continue;
+        json cp = checkpoint_json_of(c);
+        // The signature is checked when this service holds the key that made it.
+        bool by_us = key && key->id() == c.key_id;
+        auto brk = log_->check(c, by_us ? &*key : nullptr, "the log's checkpoints table");
+        cp["signature_check"] = !by_us ? "not checked"
+                                : brk && brk->kind == ChainBreak::Kind::kCheckpointInvalid
+                                    ? "invalid"
+                                    : "verified";
+        cp["matches"] = !brk;
+        cp["problem"] = brk ? json(brk->message) : json(nullptr);
+        cp["rows_since"] = tip.seq >= c.seq ? tip.seq - c.seq : 0;
+        chain["checkpoint"] = std::move(cp);
+      }
+      doc["chains"].push_back(std::move(chain));
+    }
+    // The newest checkpoint of all, and the head of its chain.
+    doc["checkpoint"] = nullptr;
+    const json* first = doc["chains"].empty() ? nullptr : &doc["chains"][0];
+    const json* newest = first;
+    for (const auto& c : doc["chains"])
+      if (!c["checkpoint"].is_null() && (newest == nullptr || newest->at("checkpoint").is_null() ||
+                                         c["checkpoint"]["time"].get<std::string>() >=
+                                             newest->at("checkpoint")["time"].get<std::string>()))
+        newest = &c;
+    doc["seq"] = newest ? newest->at("seq") : json(0);
+    doc["head"] = newest ? newest->at("head") : json(std::string(kGenesisHash));
+    if (newest) doc["checkpoint"] = newest->at("checkpoint");
+    doc["checkpointing"] = signer != nullptr;
+    doc["damage"] = log_->damage() ? json(*log_->damage()) : json(nullptr);
+  } catch (const std::exception& e) {
+    return error_reply(ErrorCode::kInternal, std::string("cannot read the log: ") + e.what());
+  }
+  return Reply{200, doc.dump(), ErrorCode::kNone};
+}
+
 Reply Service::ready() const {
   if (draining_.load(std::memory_order_relaxed))
     return error_reply(ErrorCode::kShuttingDown, "the service is shutting down");
+  if (log_ && log_->damage())
+    return error_reply(
+        ErrorCode::kLogUnavailable,
+        "the decision log is damaged and decisions are not recorded: " + *log_->damage());
   int64_t failed = log_failed_at_ms_.load(std::memory_order_relaxed);
   if (log_ && failed != 0 && steady_ms() - failed < kNotReadyAfterLogFailureMs)
     return error_reply(ErrorCode::kLogUnavailable,

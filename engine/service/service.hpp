@@ -180,6 +180,10 @@ class Service {
   Reply replay(std::string_view body, const Progress& progress = {}) const;
   // GET /v1/verify: walks the hash chain.
   Reply verify(const Progress& progress = {}) const;
+  // GET /v1/log/head: each chain's last row and newest signed checkpoint,
+  // whether the log still holds what it signed, and the newest checkpoint of
+  // all (docs/api.md).
+  Reply log_head() const;
   // GET /readyz: 200 when a bundle is active, the log is writable and the
   // service is not shutting down; 503 otherwise.
   Reply ready() const;

@@ -73,11 +73,15 @@ export async function startServer() {
   const admin = token('admin');
   const requests = path.join(dir, 'requests.jsonl');
   fs.writeFileSync(requests, seedRequests(SEEDED));
-  ethos(['eval', '--policies', policies, '--record', log, '--log-key-file', key, requests],
+  // The log's head is signed (docs/decision-log.md, "Checkpoints").
+  const checkpointKey = path.join(dir, 'checkpoint.key');
+  ethos(['key', 'new', '--out', checkpointKey]);
+  ethos(['eval', '--policies', policies, '--record', log, '--log-key-file', key,
+    '--checkpoint-key', checkpointKey, requests],
     {stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 1 << 30});
   const portFile = path.join(dir, 'port');
   const server = spawn(ETHOS, ['serve', '--policies', policies, '--log', log, '--log-key-file', key,
-    '--tokens', tokens, '--listen', '127.0.0.1:0', '--port-file', portFile], {stdio: ['ignore', 'ignore', 'pipe']});
+    '--checkpoint-key', checkpointKey, '--tokens', tokens, '--listen', '127.0.0.1:0', '--port-file', portFile], {stdio: ['ignore', 'ignore', 'pipe']});
   let stderr = '';
   server.stderr.on('data', (d) => { stderr += d; });
   const exited = new Promise((resolve) => server.on('exit', resolve));

@@ -103,7 +103,7 @@ TEST_CASE(
   }
   auto b = store_bundle();
   DecisionLog log(path, writer_options());
-  CHECK(log.schema_version() == 3);
+  CHECK(log.schema_version() == DecisionLog::kSchemaVersion);
   {
     sql::Database raw(path, sql::OpenMode::kRead);
     CHECK(raw.query_int("SELECT count(*) FROM request_ids") == 10);

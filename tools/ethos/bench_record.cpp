@@ -15,7 +15,8 @@
 namespace ethos::cli {
 
 int run_record_bench(const Bundle& bundle, const std::vector<std::string>& requests,
-                     const std::string& db, size_t n, bool json) {
+                     const std::string& db, size_t n, bool json,
+                     const CheckpointOptions& checkpoints) {
   using Clock = std::chrono::steady_clock;
   RequestBinder binder(*bundle.policy);
   std::vector<BoundRequest> bound(requests.size());
@@ -27,6 +28,7 @@ int run_record_bench(const Bundle& bundle, const std::vector<std::string>& reque
     }
   }
   LogOptions options;
+  options.checkpoints = checkpoints;
   // The bench log is a measurement artefact: ETHOS_LOG_KEY if set, else the
   // development key (the cost of pseudonymising is the same).
   const char* env = std::getenv("ETHOS_LOG_KEY");

@@ -9,6 +9,10 @@
 #include <ethos/compile/bundle.hpp>
 #include <ethos/service/console_assets.hpp>
 
+namespace ethos {
+struct CheckpointOptions;
+}
+
 namespace ethos::cli {
 
 // The documented exit codes (ethos/base/exit_code.hpp), as cli::kOk, ...
@@ -33,10 +37,12 @@ bool read_input(const std::string& path, std::string& out);
 bool stdout_is_tty();
 
 // `ethos bench --record <db>`: records `n` decisions of `requests` into the
-// decision log at `db` and prints the recording rate (implemented with the
-// decision log, tools/ethos/bench_record.cpp). Returns an exit code.
+// decision log at `db`, signing checkpoints as `checkpoints` says, and prints
+// the recording rate (implemented with the decision log,
+// tools/ethos/bench_record.cpp). Returns an exit code.
 int run_record_bench(const Bundle& bundle, const std::vector<std::string>& requests,
-                     const std::string& db, size_t n, bool json);
+                     const std::string& db, size_t n, bool json,
+                     const CheckpointOptions& checkpoints);
 
 // Commands register themselves: a file defines `void add_xxx(CLI::App&)` and
 // `ETHOS_COMMAND(add_xxx, order)`; main() adds them sorted by order.

@@ -14,6 +14,7 @@
 #include <ethos/eval/request.hpp>
 #include <ethos/eval/request_split.hpp>
 #include "cli.hpp"
+#include "log_cli.hpp"
 #include "synthetic.hpp"
 
 namespace ethos::cli {
@@ -82,6 +83,7 @@ struct Opts {
   std::string write;
   unsigned threads = 1;
   std::string record;
+  CheckpointCliOptions checkpoints;  // with --record
   std::string trace = "full";
   bool json = false;
   bool progress = false;
@@ -168,7 +170,8 @@ void run(const Opts& o) {
   }
   if (!o.record.empty()) {
     stages.start("recording " + std::to_string(o.iterations) + " decisions");
-    int rc = run_record_bench(b, requests, o.record, o.iterations, o.json);
+    int rc = run_record_bench(b, requests, o.record, o.iterations, o.json,
+                              load_checkpoint_options(o.checkpoints));
     if (rc != 0) throw static_cast<Exit>(rc);
     return;
   }
@@ -307,6 +310,7 @@ void add_bench(CLI::App& app) {
   cmd->add_option("--threads", opts->threads, "Threads for the throughput phase (default 1)")
       ->check(CLI::Range(1u, 256u));
   cmd->add_option("--record", opts->record, "Measure recording into this decision log instead");
+  add_checkpoint_options(cmd, opts->checkpoints);
   cmd->add_option("--trace", opts->trace,
                   "Trace in the decision JSON: full, compact or none (default full)")
       ->check(CLI::IsMember({"full", "compact", "none"}));

@@ -116,12 +116,21 @@ void add_log(CLI::App& app) {
                     "DECIDED BY");
       log->scan(f, [&](const LogEntry& e) {
         ++n;
-        if (opts->json) {
-          std::cout << entry_json(e).dump() << "\n";
-        } else {
-          std::printf("%-20s  %-26s  %-20s  %-8s  %s\n", format_timestamp(e.time).c_str(),
-                      e.id.c_str(), e.request_id.c_str(), e.decision.outcome.c_str(),
-                      first_reason(e).c_str());
+        try {
+          if (opts->json) {
+            std::cout << entry_json(e).dump() << "\n";
+          } else {
+            std::printf("%-20s  %-26s  %-20s  %-8s  %s\n", format_timestamp(e.time).c_str(),
+                        e.id.c_str(), e.request_id.c_str(), e.decision.outcome.c_str(),
+                        first_reason(e).c_str());
+          }
+        } catch (const nlohmann::json::exception&) {
+          // A row edited outside ethos: name it rather than die on it.
+          std::cout << std::flush;
+          std::cerr << "ethos: `" << opts->db << "`: decision `" << e.id << "` (row " << e.seq
+                    << ") is damaged: its stored decision is not the JSON ethos wrote\n"
+                    << "help: `ethos verify " << opts->db << "` names the first damaged row\n";
+          throw kInternal;
         }
         return true;
       });

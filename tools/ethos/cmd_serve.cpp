@@ -8,6 +8,7 @@
 #include <ethos/service/service.hpp>
 #include <ethos/service/tokens.hpp>
 #include "cli.hpp"
+#include "log_cli.hpp"
 
 namespace ethos::cli {
 
@@ -47,6 +48,7 @@ void add_serve(CLI::App& app) {
     std::string listen = "127.0.0.1:8181";
     std::string trace = "full";
     int commit_delay_us = 0;
+    CheckpointCliOptions checkpoints;
     server::HttpOptions http;
   };
   auto opts = std::make_shared<Opts>();
@@ -66,6 +68,7 @@ void add_serve(CLI::App& app) {
                   "The key that pseudonymises the log (default: $ETHOS_LOG_KEY)");
   cmd->add_flag("--insecure-dev-key", opts->insecure_dev_key,
                 "Without a key, use a well-known development key (pseudonymises nothing)");
+  add_checkpoint_options(cmd, opts->checkpoints);
   cmd->add_option("--tokens", opts->http.tokens_path, "Tokens file (made by `ethos token new`)")
       ->required();
   cmd->add_option("--listen", opts->listen,
@@ -150,6 +153,7 @@ void add_serve(CLI::App& app) {
     so.log_path = opts->log;
     so.log.commit_delay_us = opts->commit_delay_us;
     so.log.node_id = opts->node_id;
+    so.log.checkpoints = load_checkpoint_options(opts->checkpoints);
     try {
       so.log.key = load_log_key({opts->key_file, opts->insecure_dev_key});
     } catch (const std::exception& e) {

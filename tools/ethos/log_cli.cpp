@@ -12,6 +12,43 @@
 
 namespace ethos::cli {
 
+void add_checkpoint_options(CLI::App* cmd, CheckpointCliOptions& o) {
+  cmd->add_option("--checkpoint-key", o.key_file,
+                  "Sign the log's head with this Ed25519 key (made by `ethos key new`) every so "
+                  "many rows and seconds, and on closing");
+  cmd->add_option("--checkpoint-every-rows", o.every_rows,
+                  "With --checkpoint-key: a checkpoint after this many rows (default 1000; 0: "
+                  "not by rows)");
+  cmd->add_option("--checkpoint-every-seconds", o.every_seconds,
+                  "With --checkpoint-key: a checkpoint this many seconds after the last, when "
+                  "rows came since (default 60; 0: not by time)")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--anchor-file", o.anchor_file,
+                  "With --checkpoint-key: append each checkpoint, one JSON line, to this file "
+                  "(`-`: standard output), to be shipped off the machine");
+}
+
+CheckpointOptions load_checkpoint_options(const CheckpointCliOptions& o) {
+  CheckpointOptions out;
+  out.every_rows = o.every_rows;
+  out.every_seconds = o.every_seconds;
+  if (o.key_file.empty()) {
+    if (!o.anchor_file.empty()) {
+      std::cerr << "ethos: --anchor-file needs --checkpoint-key (the key that signs them)\n";
+      throw kUsage;
+    }
+    return out;
+  }
+  out.anchor_file = o.anchor_file;
+  try {
+    out.key = std::make_shared<const SigningKey>(SigningKey::load(o.key_file));
+  } catch (const std::exception& e) {
+    std::cerr << "ethos: --checkpoint-key: " << e.what() << "\n";
+    throw kUsage;
+  }
+  return out;
+}
+
 void add_record_options(CLI::App* cmd, RecordOptions& o) {
   cmd->add_option("--record", o.db,
                   "Record each decision in this decision log (an SQLite file, created if absent, "
@@ -21,6 +58,7 @@ void add_record_options(CLI::App* cmd, RecordOptions& o) {
   cmd->add_flag(
       "--insecure-dev-key", o.insecure_dev_key,
       "With --record: without a key, use a well-known development key (pseudonymises nothing)");
+  add_checkpoint_options(cmd, o.checkpoints);
 }
 
 std::unique_ptr<DecisionLog> open_log_for_recording(const RecordOptions& o) {
@@ -35,12 +73,22 @@ std::unique_ptr<DecisionLog> open_log_for_recording(const RecordOptions& o) {
   if (options.key->insecure_dev)
     std::cerr << "ethos: warning: recording with the insecure development key: pseudonyms in `"
               << display_location(o.db) << "` can be reversed by anyone\n";
+  options.checkpoints = load_checkpoint_options(o.checkpoints);
+  std::unique_ptr<DecisionLog> log;
   try {
-    return std::make_unique<DecisionLog>(o.db, std::move(options));
+    log = std::make_unique<DecisionLog>(o.db, std::move(options));
   } catch (const sql::StoreError& e) {
     std::cerr << "ethos: cannot record: " << e.what() << "\n";
     throw kInternal;
   }
+  if (log->damage()) {
+    std::cerr << "ethos: cannot record: `" << display_location(o.db)
+              << "` is damaged, so no decision is added to it: " << *log->damage()
+              << "\nhelp: run `ethos verify " << display_location(o.db)
+              << "`; restore the log from a copy before recording again\n";
+    throw kInternal;
+  }
+  return log;
 }
 
 std::unique_ptr<DecisionLog> open_log_for_reading(const std::string& path) {

@@ -16,17 +16,34 @@ namespace ethos::cli {
 inline constexpr const char* kLogLocationHelp =
     "The decision log: an SQLite file (or sqlite:FILE) or a postgresql:// URL";
 
+// How a writer signs checkpoints of the log (checkpoint.hpp).
+struct CheckpointCliOptions {
+  std::string key_file;  // empty: no checkpoints
+  uint64_t every_rows = 1000;
+  int64_t every_seconds = 60;
+  std::string anchor_file;
+};
+
+// Adds --checkpoint-key, --checkpoint-every-rows, --checkpoint-every-seconds
+// and --anchor-file to `cmd`.
+void add_checkpoint_options(CLI::App* cmd, CheckpointCliOptions& options);
+// Loads the signing key; prints why and throws kUsage when it cannot.
+CheckpointOptions load_checkpoint_options(const CheckpointCliOptions& options);
+
 struct RecordOptions {
   std::string db;  // empty: do not record
   std::string key_file;
   bool insecure_dev_key = false;
+  CheckpointCliOptions checkpoints;
 };
 
-// Adds --record, --log-key-file and --insecure-dev-key to `cmd`.
+// Adds --record, --log-key-file, --insecure-dev-key and the checkpoint
+// options to `cmd`.
 void add_record_options(CLI::App* cmd, RecordOptions& options);
 
 // Opens the log for recording, or returns null when --record was not given.
-// On failure prints why and throws kInternal (or kUsage without a key).
+// On failure prints why and throws kInternal (or kUsage without a key); a
+// damaged log (DecisionLog::damage) is such a failure.
 std::unique_ptr<DecisionLog> open_log_for_recording(const RecordOptions& options);
 
 // Opens an existing log for reading; prints why and throws kInternal on failure.
