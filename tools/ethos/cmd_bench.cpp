@@ -82,7 +82,7 @@ struct Opts {
   std::string write;
   unsigned threads = 1;
   std::string record;
-  std::string trace = "full";
+  std::string trace = "compact";
   bool json = false;
   bool progress = false;
 };
@@ -207,9 +207,7 @@ void run(const Opts& o) {
   stages.start("running " + std::to_string(n) + " decisions from JSON text");
   DecisionFormat fmt;
   fmt.bundle_hash = b.hash;
-  fmt.trace_mode = o.trace == "none"      ? TraceMode::kNone
-                   : o.trace == "compact" ? TraceMode::kCompact
-                                          : TraceMode::kFull;
+  if (!parse_trace_mode(o.trace, fmt.trace_mode)) throw kUsage;
   DecisionWriter writer(*b.policy);
   std::vector<double> json_ns;
   json_ns.reserve(n);
@@ -307,8 +305,9 @@ void add_bench(CLI::App& app) {
   cmd->add_option("--threads", opts->threads, "Threads for the throughput phase (default 1)")
       ->check(CLI::Range(1u, 256u));
   cmd->add_option("--record", opts->record, "Measure recording into this decision log instead");
-  cmd->add_option("--trace", opts->trace,
-                  "Trace in the decision JSON: full, compact or none (default full)")
+  cmd->add_option(
+         "--trace", opts->trace,
+         "Trace in the decision JSON: compact, full or none (default compact, as eval and serve)")
       ->check(CLI::IsMember({"full", "compact", "none"}));
   cmd->add_flag("--json", opts->json, "One JSON object for scripts");
   cmd->add_flag("--progress", opts->progress,

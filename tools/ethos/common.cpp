@@ -1,9 +1,9 @@
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <fstream>
+#include <cstdio>
 #include <iostream>
-#include <sstream>
 
 #include "cli.hpp"
 
@@ -64,18 +64,20 @@ bool parse_params(const std::vector<std::string>& in, CheckOptions& out) {
 }
 
 bool read_input(const std::string& path, std::string& out) {
-  if (path == "-") {
-    std::stringstream ss;
-    ss << std::cin.rdbuf();
-    out = ss.str();
-    return true;
-  }
-  std::ifstream f(path, std::ios::binary);
+  // One read loop into one buffer, sized ahead for a file: a stream of
+  // requests can be hundreds of megabytes, which a stringstream copies twice.
+  std::FILE* f = path == "-" ? stdin : std::fopen(path.c_str(), "rb");
   if (!f) return false;
-  std::stringstream ss;
-  ss << f.rdbuf();
-  out = ss.str();
-  return true;
+  out.clear();
+  struct stat st {};
+  if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode))
+    out.reserve(static_cast<size_t>(st.st_size));
+  char chunk[1 << 16];
+  size_t n = 0;
+  while ((n = std::fread(chunk, 1, sizeof chunk, f)) > 0) out.append(chunk, n);
+  const bool ok = std::ferror(f) == 0;
+  if (f != stdin) std::fclose(f);
+  return ok;
 }
 
 bool stdout_is_tty() { return isatty(STDOUT_FILENO) == 1; }
