@@ -1,5 +1,6 @@
 #include <ethos/eval/request_split.hpp>
 
+#include <array>
 #include <cstring>
 
 namespace ethos {
@@ -35,8 +36,16 @@ template <class Stops>
 size_t value_end(std::string_view text, size_t i, Stops stops) {
   char first = text[i];
   if (first == '{' || first == '[') {
+    // Only quotes and brackets matter between strings: skip the rest by table.
+    static constexpr auto kMatters = [] {
+      std::array<bool, 256> t{};
+      for (unsigned char c : std::string_view("\"{}[]")) t[c] = true;
+      return t;
+    }();
     int depth = 0;
     for (; i < text.size(); ++i) {
+      while (i < text.size() && !kMatters[static_cast<unsigned char>(text[i])]) ++i;
+      if (i == text.size()) break;
       char c = text[i];
       if (c == '"') {
         i = string_end(text, i + 1);

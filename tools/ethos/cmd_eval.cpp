@@ -105,7 +105,7 @@ void add_eval(CLI::App& app) {
     if (opts->no_trace) fmt.trace_mode = TraceMode::kNone;
     DecisionOutput output(opts->flush || stdout_is_tty());
     Sha256 sha;
-    std::string id_seed, id_hex;
+    std::string id_hex;
     BoundRequest bound;
     Decision d;
     bool bad = false;
@@ -153,10 +153,7 @@ void add_eval(CLI::App& app) {
           if (!recorded_id.empty()) {
             fmt.decision_id = recorded_id;
           } else {  // derived from the bundle and the request text, as the service does
-            id_seed.assign(b.hash);
-            id_seed += '\n';
-            id_seed += request;
-            sha.hex(id_seed, id_hex);
+            sha.hex({b.hash, "\n", request}, id_hex);
             fmt.decision_id.assign("d-");
             fmt.decision_id.append(id_hex, 0, 24);
           }
