@@ -110,17 +110,17 @@ void add_eval(CLI::App& app) {
     Decision d;
     bool bad = false;
     int worst = -1;  // 0 permit, 1 escalate, 2 deny
-    std::string text;
+    InputText text;
     std::vector<std::string_view> requests;
     for (const auto& input : opts->inputs) {
-      if (!read_input(input, text)) {
+      if (!text.open(input)) {
         std::cerr << input << ": cannot read: no such file or directory\n";
         bad = true;
         continue;
       }
       std::string split_error;
       requests.clear();
-      if (!split_requests(text, RequestSplit::kStream, requests, split_error)) {
+      if (!split_requests(text.text(), RequestSplit::kStream, requests, split_error)) {
         std::cerr << input << ": $: " << split_error << "\n";
         bad = true;
         continue;

@@ -1,3 +1,5 @@
+#include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -78,6 +80,38 @@ bool read_input(const std::string& path, std::string& out) {
   const bool ok = std::ferror(f) == 0;
   if (f != stdin) std::fclose(f);
   return ok;
+}
+
+bool InputText::open(const std::string& path) {
+  close();
+  if (path != "-") {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return false;
+    struct stat st {};
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
+      void* p = mmap(nullptr, static_cast<size_t>(st.st_size), PROT_READ,
+                     MAP_PRIVATE | MAP_POPULATE, fd, 0);
+      if (p != MAP_FAILED) {
+        ::close(fd);
+        mapped_ = p;
+        mapped_size_ = static_cast<size_t>(st.st_size);
+        text_ = std::string_view(static_cast<const char*>(p), mapped_size_);
+        return true;
+      }
+    }
+    ::close(fd);
+  }
+  if (!read_input(path, read_)) return false;
+  text_ = read_;
+  return true;
+}
+
+void InputText::close() {
+  if (mapped_) munmap(mapped_, mapped_size_);
+  mapped_ = nullptr;
+  mapped_size_ = 0;
+  read_.clear();
+  text_ = {};
 }
 
 bool stdout_is_tty() { return isatty(STDOUT_FILENO) == 1; }
