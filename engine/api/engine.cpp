@@ -30,7 +30,7 @@ struct Scratch {
   TraceSummarizer summarizer;
   CompactTrace compact;
   explicit Scratch(std::shared_ptr<const Policy> p)
-      : policy(p), binder(*p), evaluator(p), summarizer(*p) {}
+      : policy(std::move(p)), binder(*policy), evaluator(policy), summarizer(*policy) {}
 };
 
 Scratch& scratch_for(const std::shared_ptr<const Policy>& policy) {
