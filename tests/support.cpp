@@ -137,6 +137,22 @@ std::string slurp(const std::string& path) {
 }
 }  // namespace
 
+nlohmann::ordered_json compact_trace_of(const nlohmann::ordered_json& full_trace) {
+  nlohmann::ordered_json out = {{"fired", nlohmann::ordered_json::array()},
+                                {"unknown", nlohmann::ordered_json::array()},
+                                {"overridden", nlohmann::ordered_json::array()},
+                                {"not_fired", 0},
+                                {"not_applicable", 0}};
+  for (const auto& [rule, status] : full_trace.items()) {
+    const std::string s = status.get<std::string>();
+    if (s == "not_fired" || s == "not_applicable")
+      out[s] = out[s].get<int>() + 1;
+    else
+      out.at(s).push_back(rule);
+  }
+  return out;
+}
+
 RunResult run_ethos(const std::vector<std::string>& args, const std::string& stdin_text) {
   const char* bin = std::getenv("ETHOS_BIN");
   REQUIRE(bin != nullptr);

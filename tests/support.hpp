@@ -3,6 +3,7 @@
 #pragma once
 
 #include <memory>
+#include <nlohmann/json_fwd.hpp>
 #include <string>
 #include <vector>
 
@@ -30,6 +31,11 @@ std::string request(const std::string& patch = "{}");
 
 std::vector<std::string> reason_ids(const Policy& p, const Decision& d);
 std::vector<std::string> missing_paths(const Policy& p, const Decision& d);
+
+// The compact trace (decision-format.md, "The trace") that a full trace
+// (every rule's status, parsed in its order) summarises: what a default
+// decision must carry, key for key and in order.
+nlohmann::ordered_json compact_trace_of(const nlohmann::ordered_json& full_trace);
 
 struct RunResult {
   int exit_code = -1;

@@ -27,8 +27,10 @@ struct Scratch {
   Evaluator evaluator;
   BoundRequest request;
   ethos::Decision decision;
+  TraceSummarizer summarizer;
+  CompactTrace compact;
   explicit Scratch(std::shared_ptr<const Policy> p)
-      : policy(p), binder(*p), evaluator(std::move(p)) {}
+      : policy(std::move(p)), binder(*policy), evaluator(policy), summarizer(*policy) {}
 };
 
 Scratch& scratch_for(const std::shared_ptr<const Policy>& policy) {
@@ -55,8 +57,8 @@ Reason reason_of(const Policy& p, uint32_t rule, RuleStatus status, const ethos:
   return out;
 }
 
-Decision typed(const Policy& p, const ethos::Decision& d, const std::string& bundle_hash,
-               TraceMode trace) {
+Decision typed(const Policy& p, Scratch& s, const std::string& bundle_hash, TraceMode trace) {
+  const ethos::Decision& d = s.decision;
   Decision out;
   out.outcome = d.outcome;
   out.request_id = d.request_id;
@@ -71,12 +73,14 @@ Decision typed(const Policy& p, const ethos::Decision& d, const std::string& bun
   for (auto [r, by] : d.overridden) out.overridden.push_back({p.rules[r].id, p.rules[by].id});
   if (d.default_module >= 0)
     out.default_module = p.modules[static_cast<size_t>(d.default_module)].name;
+  out.trace_mode = trace;
   if (trace == TraceMode::kFull) {
     for (uint32_t r = 0; r < p.rules.size(); ++r) out.trace.push_back({p.rules[r].id, d.trace[r]});
   } else if (trace == TraceMode::kCompact) {
-    std::vector<uint32_t> rules(d.evaluated);
-    std::sort(rules.begin(), rules.end());
-    for (uint32_t r : rules) out.trace.push_back({p.rules[r].id, d.trace[r]});
+    s.summarizer.summarize(d, s.compact);
+    for (uint32_t r : s.compact.rules) out.trace.push_back({p.rules[r].id, d.trace[r]});
+    out.trace_not_fired = s.compact.not_fired;
+    out.trace_not_applicable = s.compact.not_applicable;
   }
   return out;
 }
@@ -118,7 +122,7 @@ Decision Engine::evaluate(std::string_view request_json, const EvaluateOptions& 
   BindError error;
   if (!s.binder.bind(request_json, s.request, error)) throw RequestError(error.path, error.message);
   s.evaluator.evaluate(s.request, s.decision);
-  Decision out = typed(*b.policy, s.decision, b.hash, options.trace);
+  Decision out = typed(*b.policy, s, b.hash, options.trace);
   // Not recorded: the id is derived from the bundle and the request, as `ethos eval` does.
   std::string seed = b.hash;
   seed += '\n';
@@ -139,7 +143,7 @@ Decision Engine::record(DecisionLog& log, std::string_view request_json,
   if (!s.binder.bind(request_json, s.request, error)) throw RequestError(error.path, error.message);
   s.evaluator.evaluate(s.request, s.decision);
   std::string id = log.record(b, s.request, s.decision);
-  Decision out = typed(*b.policy, s.decision, b.hash, options.trace);
+  Decision out = typed(*b.policy, s, b.hash, options.trace);
   out.decision_id = std::move(id);
   return out;
 }
@@ -202,9 +206,18 @@ std::string to_json(const Decision& d) {
   for (const auto& o : d.overridden)
     j["overridden"].push_back({{"rule", o.rule}, {"by", o.overridden_by}});
   if (!d.default_module.empty()) j["default"] = d.default_module;
-  if (!d.trace.empty()) {
+  if (d.trace_mode == TraceMode::kFull) {
     j["trace"] = nlohmann::json::object();
     for (const auto& t : d.trace) j["trace"][t.rule] = rule_status_name(t.status);
+  } else if (d.trace_mode == TraceMode::kCompact) {
+    nlohmann::json& t = j["trace"];
+    for (RuleStatus st : {RuleStatus::kFired, RuleStatus::kUnknown, RuleStatus::kOverridden}) {
+      nlohmann::json& rules = t[rule_status_name(st)] = nlohmann::json::array();
+      for (const auto& e : d.trace)
+        if (e.status == st) rules.push_back(e.rule);
+    }
+    t["not_fired"] = d.trace_not_fired;
+    t["not_applicable"] = d.trace_not_applicable;
   }
   return j.dump();
 }

@@ -86,8 +86,13 @@ struct Decision {
   std::vector<Reason> advice;              // advise rules that fired
   std::vector<std::string> missing_facts;  // attribute paths that could change the outcome
   std::vector<Override> overridden;
-  std::vector<TraceEntry> trace;  // per the TraceMode asked for
-  std::string default_module;     // when no rule decided: the module whose default applied
+  // Per the TraceMode asked for: kFull every rule; kCompact the rules that
+  // fired, were unknown or were overridden, with counts of the rest; kNone nothing.
+  TraceMode trace_mode = TraceMode::kCompact;
+  std::vector<TraceEntry> trace;    // in declaration order
+  size_t trace_not_fired = 0;       // kCompact: rules not listed that ended not_fired
+  size_t trace_not_applicable = 0;  // and not_applicable
+  std::string default_module;       // when no rule decided: the module whose default applied
 
   bool permitted() const { return outcome == Outcome::kPermit; }
 };
@@ -143,8 +148,9 @@ class RequestBuilder {
 // ---- the engine ----------------------------------------------------------------
 
 struct EvaluateOptions {
-  // kFull: every rule's status; kCompact: the rules whose condition was
-  // evaluated (the rule index excluded the rest); kNone: no trace.
+  // kFull: every rule's status; kCompact: the rules that fired, were unknown
+  // or were overridden, and how many of the rest ended not_fired or
+  // not_applicable (docs/decision-format.md, "The trace"); kNone: no trace.
   TraceMode trace = TraceMode::kCompact;
 };
 
@@ -197,7 +203,7 @@ class Engine {
 };
 
 // The decision as JSON, in the shape of docs/decision-format.md (the keys a
-// typed Decision holds; `trace` only when it has entries).
+// typed Decision holds; `trace` in the shape of its trace_mode, absent for kNone).
 std::string to_json(const Decision& decision);
 
 }  // namespace ethos::api

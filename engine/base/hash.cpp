@@ -50,12 +50,15 @@ Sha256::Sha256() : impl_(std::make_unique<Impl>()) {
 }
 Sha256::~Sha256() = default;
 
-void Sha256::hex(std::string_view data, std::string& out) {
+void Sha256::hex(std::string_view data, std::string& out) { hex({data}, out); }
+
+void Sha256::hex(std::initializer_list<std::string_view> parts, std::string& out) {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
-  if (EVP_DigestInit_ex2(impl_->ctx, impl_->md, nullptr) != 1 ||
-      EVP_DigestUpdate(impl_->ctx, data.data(), data.size()) != 1 ||
-      EVP_DigestFinal_ex(impl_->ctx, md, &len) != 1)
+  bool ok = EVP_DigestInit_ex2(impl_->ctx, impl_->md, nullptr) == 1;
+  for (std::string_view part : parts)
+    ok = ok && EVP_DigestUpdate(impl_->ctx, part.data(), part.size()) == 1;
+  if (!ok || EVP_DigestFinal_ex(impl_->ctx, md, &len) != 1)
     throw std::runtime_error("sha-256 failed");
   out.clear();
   append_hex(out, md, len);

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstddef>
+#include <initializer_list>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -26,6 +27,8 @@ class Sha256 {
   Sha256& operator=(const Sha256&) = delete;
   // Lowercase hex of SHA-256(data), written to `out` (64 characters).
   void hex(std::string_view data, std::string& out);
+  // The same of the parts one after another, without joining them first.
+  void hex(std::initializer_list<std::string_view> parts, std::string& out);
 
  private:
   struct Impl;

@@ -37,6 +37,63 @@ const char* rule_status_name(RuleStatus s) {
   return "unknown";
 }
 
+const char* trace_mode_name(TraceMode m) {
+  switch (m) {
+    case TraceMode::kFull:
+      return "full";
+    case TraceMode::kCompact:
+      return "compact";
+    case TraceMode::kNone:
+      return "none";
+  }
+  return "compact";
+}
+
+bool parse_trace_mode(std::string_view text, TraceMode& out) {
+  for (TraceMode m : {TraceMode::kFull, TraceMode::kCompact, TraceMode::kNone})
+    if (text == trace_mode_name(m)) {
+      out = m;
+      return true;
+    }
+  return false;
+}
+
+TraceSummarizer::TraceSummarizer(const Policy& policy) : policy_(policy) {
+  for (uint8_t st : policy.index.excluded_status)
+    excluded_not_applicable_ += st == static_cast<uint8_t>(RuleStatus::kNotApplicable);
+}
+
+void TraceSummarizer::summarize(const Decision& d, CompactTrace& out) const {
+  out.rules.clear();
+  out.not_fired = out.not_applicable = 0;
+  auto listed = [](RuleStatus st) {
+    return st == RuleStatus::kFired || st == RuleStatus::kUnknown || st == RuleStatus::kOverridden;
+  };
+  const auto& excluded = policy_.index.excluded_status;
+  if (d.trace_policy != &policy_ || excluded.size() != d.trace.size()) {
+    for (size_t i = 0; i < d.trace.size(); ++i) {
+      if (listed(d.trace[i])) out.rules.push_back(static_cast<uint32_t>(i));
+      out.not_applicable += d.trace[i] == RuleStatus::kNotApplicable;
+    }
+    out.not_fired = d.trace.size() - out.rules.size() - out.not_applicable;
+    return;
+  }
+  // INVARIANT: a rule the evaluator did not evaluate has its excluded status
+  // (evaluator.cpp), never fired, unknown or overridden; `evaluated` names
+  // each rule once.
+  size_t not_applicable = excluded_not_applicable_;
+  for (uint32_t i : d.evaluated) {
+    const RuleStatus st = d.trace[i];
+    if (listed(st)) out.rules.push_back(i);
+    not_applicable -= excluded[i] == static_cast<uint8_t>(RuleStatus::kNotApplicable);
+    not_applicable += st == RuleStatus::kNotApplicable;
+  }
+  // The evaluator lists them in rank order; the trace is in declaration order.
+  std::sort(out.rules.begin(), out.rules.end());
+  out.not_applicable = not_applicable;
+  out.not_fired = d.trace.size() - out.rules.size() - not_applicable;
+}
+
 void append_json_string(std::string& out, std::string_view s) {
   out += '"';
   size_t run = 0;
@@ -90,7 +147,7 @@ std::string json_string(std::string_view s) {
 }
 }  // namespace
 
-DecisionWriter::DecisionWriter(const Policy& p) : policy_(p) {
+DecisionWriter::DecisionWriter(const Policy& p) : policy_(p), summarizer_(p) {
   for (const Rule& r : p.rules) {
     std::string id = json_string(r.id);
     rule_id_.push_back(id);
@@ -160,6 +217,31 @@ void DecisionWriter::write_citations(const Rule& r, const Decision& d, std::stri
   out += ']';
 }
 
+void DecisionWriter::write_compact_trace(const Decision& d, std::string& out) const {
+  // Per thread, so that a shared writer stays immutable and a reused one allocates nothing.
+  thread_local CompactTrace trace;
+  summarizer_.summarize(d, trace);
+  out += ",\"trace\":{";
+  for (RuleStatus st : {RuleStatus::kFired, RuleStatus::kUnknown, RuleStatus::kOverridden}) {
+    if (st != RuleStatus::kFired) out += "],";
+    out += '"';
+    out += status_text(st);
+    out += "\":[";
+    bool first = true;
+    for (uint32_t i : trace.rules) {
+      if (d.trace[i] != st) continue;
+      if (!first) out += ',';
+      first = false;
+      out += rule_id_[i];
+    }
+  }
+  out += "],\"not_fired\":";
+  out += std::to_string(trace.not_fired);
+  out += ",\"not_applicable\":";
+  out += std::to_string(trace.not_applicable);
+  out += '}';
+}
+
 std::string DecisionWriter::write(const Decision& d, const DecisionFormat& fmt) const {
   std::string out;
   write(d, fmt, out);
@@ -210,8 +292,10 @@ void DecisionWriter::write(const Decision& d, const DecisionFormat& fmt, std::st
   out += ']';
   if (d.reasons.empty()) {
     out += ",\"default\":";
-    out += d.default_module >= 0 ? module_default_[static_cast<size_t>(d.default_module)]
-                                 : std::string("\"no rule permits this request: default deny\"");
+    if (d.default_module >= 0)
+      out += module_default_[static_cast<size_t>(d.default_module)];
+    else
+      out += "\"no rule permits this request: default deny\"";
   }
   out += ",\"obligations\":[";
   for (size_t k = 0; k < d.obligations.size(); ++k) {
@@ -252,13 +336,7 @@ void DecisionWriter::write(const Decision& d, const DecisionFormat& fmt, std::st
     for (size_t i = 0; i < rules; ++i) trace_entry(i, i == 0);
     out += '}';
   } else if (fmt.trace_mode == TraceMode::kCompact) {
-    out += ",\"trace\":{";
-    // The evaluator lists them in rank order; the trace is in declaration order.
-    std::vector<uint32_t> evaluated(d.evaluated);
-    std::sort(evaluated.begin(), evaluated.end());
-    for (size_t k = 0; k < evaluated.size(); ++k) trace_entry(evaluated[k], k == 0);
-    out += "},\"trace_elided\":";
-    out += std::to_string(rules - evaluated.size());
+    write_compact_trace(d, out);
   }
   out += '}';
 }

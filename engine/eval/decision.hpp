@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -43,18 +44,46 @@ struct Decision {
   Place place;
 };
 
-// How much of the per-rule trace a decision's JSON carries.
+// How much of the per-rule trace a decision's JSON carries
+// (docs/decision-format.md, "The trace").
 enum class TraceMode : uint8_t {
   kFull,     // every rule's status
-  kCompact,  // only the rules whose condition was evaluated (the rule index excluded the rest)
+  kCompact,  // the rules that fired, were unknown or overridden; counts of the rest
   kNone,
 };
+
+// "full", "compact", "none"; parse_trace_mode() is false for anything else.
+const char* trace_mode_name(TraceMode m);
+bool parse_trace_mode(std::string_view text, TraceMode& out);
 
 struct DecisionFormat {
   std::string decision_id;  // empty: omitted
   std::string bundle_hash;  // "sha256:..."
-  TraceMode trace_mode = TraceMode::kFull;
+  TraceMode trace_mode = TraceMode::kCompact;
   bool pretty = false;
+};
+
+// The compact trace of a decision: what decided it, so that its size follows
+// the rules that fired, were unknown or were overridden, not the pack.
+struct CompactTrace {
+  std::vector<uint32_t> rules;  // fired, unknown or overridden, in declaration order
+  size_t not_fired = 0;         // how many of the other rules ended not_fired
+  size_t not_applicable = 0;    // and not_applicable
+};
+
+// Summarises decisions made under one policy. For a decision the evaluator
+// made under that policy, the cost follows the rules it evaluated (the rule
+// index's candidates), not the pack; any other decision (decoded from the
+// log) is read rule by rule. Immutable; share freely. The policy must
+// outlive it.
+class TraceSummarizer {
+ public:
+  explicit TraceSummarizer(const Policy& policy);
+  void summarize(const Decision& d, CompactTrace& out) const;
+
+ private:
+  const Policy& policy_;
+  size_t excluded_not_applicable_ = 0;  // rules whose excluded status is not_applicable
 };
 
 // Writes decisions as JSON (docs/decision-format.md). Built once per policy:
@@ -70,6 +99,8 @@ class DecisionWriter {
 
  private:
   const Policy& policy_;
+  TraceSummarizer summarizer_;
+  void write_compact_trace(const Decision& d, std::string& out) const;
   std::vector<std::string> reason_head_;  // {"rule":"id","effect":"e","status":"
   void write_citations(const Rule& r, const Decision& d, std::string& out) const;
   std::vector<std::string> reason_tail_;  // ","because":...} (without cite, if below)

@@ -1,5 +1,8 @@
 #include <ethos/eval/request_split.hpp>
 
+#include <array>
+#include <cstring>
+
 namespace ethos {
 
 namespace {
@@ -7,6 +10,22 @@ namespace {
 bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 // std::isspace in the C locale: what the stream's scan has always skipped.
 bool is_c_space(char c) { return is_space(c) || c == '\v' || c == '\f'; }
+
+// The closing quote of the string whose content starts at `i`, or npos. A
+// quote closes it unless an odd run of backslashes escapes it; memchr jumps
+// from quote to quote, since a stream of requests is mostly string bytes.
+size_t string_end(std::string_view text, size_t i) {
+  while (i < text.size()) {
+    const void* q = std::memchr(text.data() + i, '"', text.size() - i);
+    if (!q) return std::string_view::npos;
+    const auto at = static_cast<size_t>(static_cast<const char*>(q) - text.data());
+    size_t backslashes = 0;
+    while (at - backslashes > i && text[at - backslashes - 1] == '\\') ++backslashes;
+    if (backslashes % 2 == 0) return at;
+    i = at + 1;
+  }
+  return std::string_view::npos;
+}
 
 // The end (one past) of the JSON value that starts at `i`, or npos when the
 // text ends inside it. An object or array ends at the bracket that closes it
@@ -17,17 +36,20 @@ template <class Stops>
 size_t value_end(std::string_view text, size_t i, Stops stops) {
   char first = text[i];
   if (first == '{' || first == '[') {
+    // Only quotes and brackets matter between strings: skip the rest by table.
+    static constexpr auto kMatters = [] {
+      std::array<bool, 256> t{};
+      for (unsigned char c : std::string_view("\"{}[]")) t[c] = true;
+      return t;
+    }();
     int depth = 0;
-    bool in_string = false;
     for (; i < text.size(); ++i) {
+      while (i < text.size() && !kMatters[static_cast<unsigned char>(text[i])]) ++i;
+      if (i == text.size()) break;
       char c = text[i];
-      if (in_string) {
-        if (c == '\\')
-          ++i;
-        else if (c == '"')
-          in_string = false;
-      } else if (c == '"') {
-        in_string = true;
+      if (c == '"') {
+        i = string_end(text, i + 1);
+        if (i == std::string_view::npos) return i;
       } else if (c == '{' || c == '[') {
         ++depth;
       } else if ((c == '}' || c == ']') && --depth == 0) {
@@ -37,13 +59,8 @@ size_t value_end(std::string_view text, size_t i, Stops stops) {
     return std::string_view::npos;
   }
   if (first == '"') {
-    for (++i; i < text.size(); ++i) {
-      if (text[i] == '\\')
-        ++i;
-      else if (text[i] == '"')
-        return i + 1;
-    }
-    return std::string_view::npos;
+    const size_t end = string_end(text, i + 1);
+    return end == std::string_view::npos ? end : end + 1;
   }
   while (i < text.size() && !stops(text[i])) ++i;
   return i;

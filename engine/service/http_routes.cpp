@@ -434,17 +434,13 @@ bool HttpService::decide(const Incoming& req, Reply& r, const Finish& finish) {
                       "query." + key);
       return false;
     }
-    if (value == "full") {
-      opts.trace = TraceMode::kFull;
-    } else if (value == "compact") {
-      opts.trace = TraceMode::kCompact;
-    } else if (value == "none") {
-      opts.trace = TraceMode::kNone;
-    } else {
+    TraceMode mode = TraceMode::kCompact;
+    if (!parse_trace_mode(value, mode)) {
       r = error_reply(ErrorCode::kBadQuery, "`trace` is full, compact or none, got `" + value + "`",
                       "query.trace");
       return false;
     }
+    opts.trace = mode;
   }
   session().decide_async(req.body, opts, [finish](DecideResult result) {
     // decide_async() counted its own errors; keep the reply's code for the status only.

@@ -50,7 +50,7 @@ struct ServiceOptions {
   std::string log_path;                   // the decision log; empty: decisions are not recorded
   LogOptions log;                         // needs a key to record (privacy.hpp)
   size_t max_batch = 1000;                // requests in one decide() call
-  TraceMode trace = TraceMode::kFull;     // the trace decide() returns unless asked otherwise
+  TraceMode trace = TraceMode::kCompact;  // the trace decide() returns unless asked otherwise
 };
 
 // Thrown by the Service constructor when the policy does not compile; what()

@@ -49,7 +49,8 @@ std::vector<std::string> example_requests() {
 
 // The engine's own JSON for the same request (the writer `ethos eval --json` uses).
 nlohmann::json engine_json(const Engine& engine, const std::string& request,
-                           const std::string& decision_id) {
+                           const std::string& decision_id,
+                           ethos::TraceMode trace = ethos::TraceMode::kNone) {
   const auto& policy = engine.bundle().policy;
   ethos::RequestBinder binder(*policy);
   ethos::BoundRequest bound;
@@ -60,7 +61,7 @@ nlohmann::json engine_json(const Engine& engine, const std::string& request,
   ethos::DecisionFormat fmt;
   fmt.decision_id = decision_id;
   fmt.bundle_hash = engine.bundle_hash();
-  fmt.trace_mode = ethos::TraceMode::kNone;
+  fmt.trace_mode = trace;
   return nlohmann::json::parse(ethos::decision_json(*policy, d, fmt));
 }
 
@@ -93,6 +94,37 @@ TEST_CASE("to_json of a typed decision equals the engine's decision JSON for eve
     INFO(request);
     CHECK(got == expected);
   }
+}
+
+TEST_CASE("to_json of a typed decision carries the engine's trace in each trace mode") {
+  for (auto mode : {ethos::TraceMode::kFull, ethos::TraceMode::kCompact}) {
+    for (const auto& request : example_requests()) {
+      auto d = shipped().evaluate(request, {.trace = mode});
+      INFO(ethos::trace_mode_name(mode) << ": " << request);
+      CHECK(nlohmann::json::parse(ethos::api::to_json(d)) ==
+            engine_json(shipped(), request, d.decision_id, mode));
+    }
+  }
+}
+
+TEST_CASE("a typed decision's default trace holds the rules that decided and counts the rest") {
+  auto d = shipped().evaluate(
+      read(source_dir() / "policies/examples/12-imminent-threat-disclosure.json"));
+  CHECK(d.trace_mode == ethos::TraceMode::kCompact);
+  bool overridden = false;
+  for (const auto& t : d.trace) {
+    CHECK(t.status != ethos::RuleStatus::kNotFired);
+    CHECK(t.status != ethos::RuleStatus::kNotApplicable);
+    overridden = overridden || t.status == ethos::RuleStatus::kOverridden;
+  }
+  CHECK(overridden);
+  CHECK(d.trace.size() + d.trace_not_fired + d.trace_not_applicable ==
+        shipped().bundle().policy->rules.size());
+  CHECK(d.trace_not_fired > 0);
+  auto full = shipped().evaluate(
+      read(source_dir() / "policies/examples/12-imminent-threat-disclosure.json"),
+      {.trace = ethos::TraceMode::kFull});
+  CHECK(full.trace.size() == shipped().bundle().policy->rules.size());
 }
 
 TEST_CASE("a request that does not fit the schema throws RequestError with its JSON path") {

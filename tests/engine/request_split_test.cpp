@@ -35,6 +35,17 @@ TEST_CASE("a stream splits one object, an array, JSON lines and values one after
   CHECK(split("\xEF\xBB\xBF{} {}", RequestSplit::kStream).parts == Parts{"{}", "{}"});
 }
 
+TEST_CASE("a quote ends a string unless an odd run of backslashes escapes it") {
+  // {"a":"\\"} ends after two backslashes (one escaped backslash); three escape the quote.
+  CHECK(split(R"({"a":"x\\"} {"b":"}"})", RequestSplit::kStream).parts ==
+        Parts{R"({"a":"x\\"})", R"({"b":"}"})"});
+  CHECK(split(R"({"a":"\\\"}"} {"b":1})", RequestSplit::kStream).parts ==
+        Parts{R"({"a":"\\\"}"})", R"({"b":1})"});
+  CHECK(split(R"("\\" "\"\\")", RequestSplit::kStream).parts == Parts{R"("\\")", R"("\"\\")"});
+  CHECK(split(R"([{"a":"\\\\"}, {"b":"]\\"}])", RequestSplit::kBatch).parts ==
+        Parts{R"({"a":"\\\\"})", R"({"b":"]\\"})"});
+}
+
 TEST_CASE("a stream passes on values that are not objects, and an unterminated one to the end") {
   CHECK(split(R"(3, "x" true [1])", RequestSplit::kStream).parts ==
         Parts{"3", R"("x")", "true", "[1]"});

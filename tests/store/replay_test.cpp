@@ -29,7 +29,80 @@ std::string bind_and_record(DecisionLog& log, const Bundle& b, const std::string
   return log.record(b, bound, Evaluator(b.policy).evaluate(bound));
 }
 
+// The log of tests/store/fixtures/log-before-compact-trace.sql, made into a file in `dir`.
+std::string log_before_compact_trace(const std::string& dir) {
+  const std::string sql =
+      slurp_file(source_dir() + "/tests/store/fixtures/log-before-compact-trace.sql");
+  REQUIRE(!sql.empty());
+  const std::string path = log_path(dir);
+  sql::Database(path, sql::OpenMode::kReadWrite).exec(sql);
+  return path;
+}
+
 }  // namespace
+
+TEST_CASE("a log written before the compact trace replays exactly under its own bundle") {
+  std::string dir = temp_dir();
+  DecisionLog log(log_before_compact_trace(dir), reader());
+  auto r = replay(log, {});
+  CHECK(r.replayed == 12);
+  CHECK(r.reproduced == 12);
+  CHECK(r.differences.empty());
+  // Its rows keep every rule's status, so each renders in full and compact.
+  auto b = store_bundle();
+  const DecisionWriter writer(*b->policy);
+  size_t rows = 0;
+  log.scan({}, [&](const LogEntry& e) {
+    ++rows;
+    CHECK(e.bundle == b->hash);
+    Decision d = decode_decision(*b->policy, e);
+    DecisionFormat fmt;
+    fmt.trace_mode = TraceMode::kFull;
+    auto full = nlohmann::ordered_json::parse(writer.write(d, fmt));
+    fmt.trace_mode = TraceMode::kCompact;
+    auto compact = nlohmann::ordered_json::parse(writer.write(d, fmt));
+    CHECK(full.at("trace").size() == b->policy->rules.size());
+    CHECK(compact.at("trace") == compact_trace_of(full.at("trace")));
+    return true;
+  });
+  CHECK(rows == 12);
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("a log written before the compact trace gives the impact report it gave then") {
+  // What the ethos of the fixture reported: `ethos replay <log> --against <the pack>
+  // --param care.max_audit_age_days=90 --json`.
+  std::string dir = temp_dir();
+  DecisionLog log(log_before_compact_trace(dir), reader());
+  auto candidate = store_bundle(kStorePolicy, CheckOptions{{{"care.max_audit_age_days", "90"}}});
+  ReplayOptions o;
+  o.against = candidate.get();
+  auto r = replay(log, o);
+  CHECK(r.replayed == 12);
+  CHECK(r.reproduced == 6);
+  CHECK(r.changed == 6);
+  CHECK(r.outcome_changed == 5);
+  CHECK(r.not_bound == 0);
+  using T = std::pair<std::string, std::string>;
+  CHECK(r.transitions == std::map<T, uint64_t>{{{"deny", "deny"}, 1},
+                                               {{"escalate", "deny"}, 2},
+                                               {{"permit", "deny"}, 3}});
+  CHECK(r.rules == std::map<std::string, uint64_t>{{"care.audited_tools_only", 6}});
+  REQUIRE(r.changes.size() == 6);
+  const std::vector<std::string> ids = {"d-01a23c0648ea917dab67c1a5", "d-01a23c064949917dab67c1a6",
+                                        "d-01a23c06494a917dab67c1a7", "d-01a23c06494d917dab67c1a8",
+                                        "d-01a23c064951917dab67c1a9", "d-01a23c06498d917dab67c1aa"};
+  for (size_t k = 0; k < ids.size(); ++k) {
+    INFO(k);
+    CHECK(r.changes[k].decision_id == ids[k]);
+    CHECK(r.changes[k].request_id == "r-" + std::to_string(k));
+    CHECK(r.changes[k].to == "deny");
+    CHECK(r.changes[k].reasons_changed);
+    CHECK_FALSE(r.changes[k].obligations_changed);
+    CHECK(r.changes[k].rules == std::vector<std::string>{"care.audited_tools_only"});
+  }
+  std::filesystem::remove_all(dir);
+}
 
 TEST_CASE("every recorded decision replays exactly under its own bundle") {
   std::string dir = temp_dir(), path = log_path(dir);

@@ -3,6 +3,7 @@
 
 #include <CLI/CLI.hpp>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <ethos/base/exit_code.hpp>
@@ -33,6 +34,26 @@ void add_max_depth_option(CLI::App* cmd, uint32_t& max_depth);
 
 // Reads a file, or standard input for "-".
 bool read_input(const std::string& path, std::string& out);
+
+// The text of a file, or of standard input for "-": a regular file is mapped
+// rather than copied (a stream of requests can be hundreds of megabytes);
+// anything else is read. The text lives until the next open() or the end.
+class InputText {
+ public:
+  InputText() = default;
+  InputText(const InputText&) = delete;
+  InputText& operator=(const InputText&) = delete;
+  ~InputText() { close(); }
+  bool open(const std::string& path);  // false: it cannot be read
+  std::string_view text() const { return text_; }
+
+ private:
+  void close();
+  std::string read_;
+  void* mapped_ = nullptr;
+  size_t mapped_size_ = 0;
+  std::string_view text_;
+};
 
 bool stdout_is_tty();
 

@@ -84,7 +84,7 @@ struct Opts {
   unsigned threads = 1;
   std::string record;
   CheckpointCliOptions checkpoints;  // with --record
-  std::string trace = "full";
+  std::string trace = "compact";
   bool json = false;
   bool progress = false;
 };
@@ -210,9 +210,7 @@ void run(const Opts& o) {
   stages.start("running " + std::to_string(n) + " decisions from JSON text");
   DecisionFormat fmt;
   fmt.bundle_hash = b.hash;
-  fmt.trace_mode = o.trace == "none"      ? TraceMode::kNone
-                   : o.trace == "compact" ? TraceMode::kCompact
-                                          : TraceMode::kFull;
+  if (!parse_trace_mode(o.trace, fmt.trace_mode)) throw kUsage;
   DecisionWriter writer(*b.policy);
   std::vector<double> json_ns;
   json_ns.reserve(n);
@@ -311,8 +309,9 @@ void add_bench(CLI::App& app) {
       ->check(CLI::Range(1u, 256u));
   cmd->add_option("--record", opts->record, "Measure recording into this decision log instead");
   add_checkpoint_options(cmd, opts->checkpoints);
-  cmd->add_option("--trace", opts->trace,
-                  "Trace in the decision JSON: full, compact or none (default full)")
+  cmd->add_option(
+         "--trace", opts->trace,
+         "Trace in the decision JSON: compact, full or none (default compact, as eval and serve)")
       ->check(CLI::IsMember({"full", "compact", "none"}));
   cmd->add_flag("--json", opts->json, "One JSON object for scripts");
   cmd->add_flag("--progress", opts->progress,

@@ -46,7 +46,7 @@ void add_serve(CLI::App& app) {
     std::string key_file;
     bool insecure_dev_key = false;
     std::string listen = "127.0.0.1:8181";
-    std::string trace = "full";
+    std::string trace = "compact";
     int commit_delay_us = 0;
     CheckpointCliOptions checkpoints;
     server::HttpOptions http;
@@ -98,7 +98,7 @@ void add_serve(CLI::App& app) {
                   "(default 0)")
       ->check(CLI::Range(0, 100000));
   cmd->add_option("--trace", opts->trace,
-                  "Trace in decisions unless asked: full, compact or none (default full)");
+                  "Trace in decisions unless asked: compact, full or none (default compact)");
   cmd->add_option("--port-file", opts->http.port_file,
                   "Write the port here once listening (for --listen :0)");
   cmd->footer(
@@ -140,13 +140,7 @@ void add_serve(CLI::App& app) {
     so.policy_paths = {opts->policies};
     so.check.max_depth = opts->max_depth;
     if (!parse_params(opts->params, so.check)) throw kUsage;
-    if (opts->trace == "full")
-      so.trace = TraceMode::kFull;
-    else if (opts->trace == "compact")
-      so.trace = TraceMode::kCompact;
-    else if (opts->trace == "none")
-      so.trace = TraceMode::kNone;
-    else {
+    if (!parse_trace_mode(opts->trace, so.trace)) {
       std::cerr << "ethos: --trace is full, compact or none, got `" << opts->trace << "`\n";
       throw kUsage;
     }

@@ -1,9 +1,11 @@
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <fstream>
+#include <cstdio>
 #include <iostream>
-#include <sstream>
 
 #include "cli.hpp"
 
@@ -64,18 +66,52 @@ bool parse_params(const std::vector<std::string>& in, CheckOptions& out) {
 }
 
 bool read_input(const std::string& path, std::string& out) {
-  if (path == "-") {
-    std::stringstream ss;
-    ss << std::cin.rdbuf();
-    out = ss.str();
-    return true;
-  }
-  std::ifstream f(path, std::ios::binary);
+  // One read loop into one buffer, sized ahead for a file: a stream of
+  // requests can be hundreds of megabytes, which a stringstream copies twice.
+  std::FILE* f = path == "-" ? stdin : std::fopen(path.c_str(), "rb");
   if (!f) return false;
-  std::stringstream ss;
-  ss << f.rdbuf();
-  out = ss.str();
+  out.clear();
+  struct stat st {};
+  if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode))
+    out.reserve(static_cast<size_t>(st.st_size));
+  char chunk[1 << 16];
+  size_t n = 0;
+  while ((n = std::fread(chunk, 1, sizeof chunk, f)) > 0) out.append(chunk, n);
+  const bool ok = std::ferror(f) == 0;
+  if (f != stdin) std::fclose(f);
+  return ok;
+}
+
+bool InputText::open(const std::string& path) {
+  close();
+  if (path != "-") {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return false;
+    struct stat st {};
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
+      void* p = mmap(nullptr, static_cast<size_t>(st.st_size), PROT_READ,
+                     MAP_PRIVATE | MAP_POPULATE, fd, 0);
+      if (p != MAP_FAILED) {
+        ::close(fd);
+        mapped_ = p;
+        mapped_size_ = static_cast<size_t>(st.st_size);
+        text_ = std::string_view(static_cast<const char*>(p), mapped_size_);
+        return true;
+      }
+    }
+    ::close(fd);
+  }
+  if (!read_input(path, read_)) return false;
+  text_ = read_;
   return true;
+}
+
+void InputText::close() {
+  if (mapped_) munmap(mapped_, mapped_size_);
+  mapped_ = nullptr;
+  mapped_size_ = 0;
+  read_.clear();
+  text_ = {};
 }
 
 bool stdout_is_tty() { return isatty(STDOUT_FILENO) == 1; }

@@ -24,9 +24,28 @@ function reasons(list, kind) {
       : h('p', {class: 'muted'}, 'no cited source is in force for this request\'s place and time'))));
 }
 
+const kListed = ['fired', 'unknown', 'overridden'];
+
+// The trace as [rule, status] pairs, the rules that fired, were unknown or were
+// overridden first, and the number of rules the pack has. A compact trace
+// (decision-format.md, "The trace") lists only those and counts the rest.
+function traceRows(trace) {
+  if (!trace) return {rows: [], total: 0, unlisted: ''};
+  if (Array.isArray(trace.fired)) {
+    const rows = kListed.flatMap((s) => (trace[s] || []).map((r) => [r, s]));
+    const notFired = trace.not_fired || 0, notApplicable = trace.not_applicable || 0;
+    return {rows, total: rows.length + notFired + notApplicable,
+      unlisted: `not listed: ${notFired} not fired, ${notApplicable} not applicable`};
+  }
+  const all = Object.entries(trace);
+  const interesting = all.filter(([, s]) => kListed.includes(s));
+  return {rows: interesting.concat(all.filter((t) => !interesting.includes(t))), total: all.length,
+    unlisted: ''};
+}
+
 export function decisionView(d) {
-  const trace = Object.entries(d.trace || {});
-  const interesting = trace.filter(([, s]) => s !== 'not_fired' && s !== 'not_applicable');
+  const trace = traceRows(d.trace);
+  const listed = trace.rows.filter(([, s]) => kListed.includes(s)).length;
   return h('div', {class: 'decision'},
     h('p', {class: 'outcome-line'}, outcomeBadge(d.outcome),
       d.default ? h('span', {class: 'muted'}, ` by the default of ${d.default}`) : null),
@@ -43,7 +62,7 @@ export function decisionView(d) {
     (d.overridden || []).length ? table([['Rule', (o) => o.rule], ['Overridden by', (o) => o.by]], d.overridden)
       : h('p', {class: 'muted'}, 'none'),
     h('details', {class: 'trace'},
-      h('summary', {}, `Trace: ${interesting.length} rules fired, unknown or overridden of ${trace.length}`),
-      table([['Rule', ([r]) => r], ['Status', ([, s]) => h('span', {class: `status ${s}`}, s)]],
-        interesting.concat(trace.filter((t) => !interesting.includes(t))))));
+      h('summary', {}, `Trace: ${listed} rules fired, unknown or overridden of ${trace.total}`),
+      table([['Rule', ([r]) => r], ['Status', ([, s]) => h('span', {class: `status ${s}`}, s)]], trace.rows),
+      trace.unlisted ? h('p', {class: 'muted trace-unlisted'}, trace.unlisted) : null));
 }
