@@ -116,7 +116,8 @@ Decision Engine::evaluate(std::string_view request_json, const EvaluateOptions& 
   const Bundle& b = state_->bundle;
   Scratch& s = scratch_for(b.policy);
   BindError error;
-  if (!s.binder.bind(request_json, s.request, error)) throw RequestError(error.path, error.message);
+  if (!s.binder.bind(request_json, s.request, error))
+    throw RequestError(error.path, error.message, error.invariant);
   s.evaluator.evaluate(s.request, s.decision);
   Decision out = typed(*b.policy, s.decision, b.hash, options.trace);
   // Not recorded: the id is derived from the bundle and the request, as `ethos eval` does.
@@ -136,7 +137,8 @@ Decision Engine::record(DecisionLog& log, std::string_view request_json,
   const Bundle& b = state_->bundle;
   Scratch& s = scratch_for(b.policy);
   BindError error;
-  if (!s.binder.bind(request_json, s.request, error)) throw RequestError(error.path, error.message);
+  if (!s.binder.bind(request_json, s.request, error))
+    throw RequestError(error.path, error.message, error.invariant);
   s.evaluator.evaluate(s.request, s.decision);
   std::string id = log.record(b, s.request, s.decision);
   Decision out = typed(*b.policy, s.decision, b.hash, options.trace);
