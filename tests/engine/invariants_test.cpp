@@ -104,23 +104,23 @@ TEST_CASE("a range on a field that is not an int is a check error at the range")
 
 TEST_CASE("a range bound that is not an integer is a check error at the bound") {
   std::string out = schema_diagnostics("  age: int in 0..many\n}\n");
-  CHECK(out.find("schema.ethos:4:19: error: a range bound must be an integer, found `many`") !=
+  CHECK(out.find("schema.ethos:4:18: error: a range bound must be an integer, found `many`") !=
         std::string::npos);
   out = schema_diagnostics("  age: int in \"0\"..5\n}\n");
-  CHECK(out.find("schema.ethos:4:16: error: a range bound must be an integer, found `\"0\"`") !=
+  CHECK(out.find("schema.ethos:4:15: error: a range bound must be an integer, found `\"0\"`") !=
         std::string::npos);
 }
 
 TEST_CASE("a range whose lower bound is above its upper bound is a check error") {
   std::string out = schema_diagnostics("  age: int in 130..0\n}\n");
-  CHECK(out.find("schema.ethos:4:13: error: the range of `age` is empty: `130` is above `0`") !=
+  CHECK(out.find("schema.ethos:4:12: error: the range of `age` is empty: `130` is above `0`") !=
         std::string::npos);
   CHECK(out.find("help: write the lower bound first, e.g. `in 0..130`") != std::string::npos);
 }
 
 TEST_CASE("a range bound beyond 64 bits is a check error at the bound") {
   std::string out = schema_diagnostics("  age: int in 0..99999999999999999999\n}\n");
-  CHECK(out.find("schema.ethos:4:19: error: integer literal out of range") != std::string::npos);
+  CHECK(out.find("schema.ethos:4:18: error: integer literal out of range") != std::string::npos);
 }
 
 TEST_CASE("a field named `in` after an int field is a field, not a range") {
@@ -168,7 +168,7 @@ TEST_CASE("an invariant declared twice is a check error") {
 TEST_CASE("an invariant clause written twice is a check error") {
   std::string out =
       schema_diagnostics("  age: int\n}\ninvariant a: age >= 0 because \"x\" because \"y\"\n");
-  CHECK(out.find("schema.ethos:6:36: error: this clause is written twice in invariant `a`") !=
+  CHECK(out.find("schema.ethos:6:35: error: this clause is written twice in invariant `a`") !=
         std::string::npos);
 }
 
