@@ -25,8 +25,8 @@ void Checker::check_range(const ast::Field& f, Attribute& a) {
   if (!ok) return;
   if (r.lo.int_value > r.hi.int_value) {
     diags_.error(r.span,
-                 "the range of " + quoted(a.path) + " is empty: " +
-                     quoted(std::to_string(r.lo.int_value)) + " is above " +
+                 "the range of " + quoted(a.path) +
+                     " is empty: " + quoted(std::to_string(r.lo.int_value)) + " is above " +
                      quoted(std::to_string(r.hi.int_value)),
                  "write the lower bound first, e.g. `in " + std::to_string(r.hi.int_value) + ".." +
                      std::to_string(r.lo.int_value) + "`");
