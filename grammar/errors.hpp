@@ -10,8 +10,8 @@ namespace ethos::grammar {
 template< typename Rule > inline constexpr const char* error_message = nullptr;
 
 template<> inline constexpr auto error_message< sep > = "unexpected input";
-template<> inline constexpr auto error_message< eof > = "expected a declaration (`rule`, `define`, `param`, `obligation`, `module`, `schema`, `source` or `test`)";
-template<> inline constexpr auto error_message< declaration_expected > = "expected a declaration (`rule`, `define`, `param`, `obligation`, `module`, `schema`, `source` or `test`)";
+template<> inline constexpr auto error_message< eof > = "expected a declaration (`rule`, `define`, `param`, `obligation`, `module`, `schema`, `source`, `invariant` or `test`)";
+template<> inline constexpr auto error_message< declaration_expected > = "expected a declaration (`rule`, `define`, `param`, `obligation`, `module`, `schema`, `source`, `invariant` or `test`)";
 template<> inline constexpr auto error_message< string_close > = "unterminated string: expected a closing `\"` on the same line";
 template<> inline constexpr auto error_message< string_lit > = "expected a string in double quotes";
 template<> inline constexpr auto error_message< list_item > = "expected a list element (a string, a number or a name)";
@@ -35,6 +35,9 @@ template<> inline constexpr auto error_message< enum_close > = "expected `,` or 
 template<> inline constexpr auto error_message< set_open > = "expected `<` after `set`";
 template<> inline constexpr auto error_message< set_elem > = "expected `string` or `enum { ... }` inside `set<...>`";
 template<> inline constexpr auto error_message< set_close > = "expected `>`";
+template<> inline constexpr auto error_message< range_bound > = "expected an integer bound of the range (`in 0..130`)";
+template<> inline constexpr auto error_message< range_dots > = "expected `..` between the bounds of the range (`in 0..130`)";
+template<> inline constexpr auto error_message< invariant_name > = "expected the invariant's name";
 template<> inline constexpr auto error_message< schema_name > = "expected the schema's name";
 template<> inline constexpr auto error_message< schema_body > = "expected `{` to open the schema";
 template<> inline constexpr auto error_message< module_name > = "expected the module's name";

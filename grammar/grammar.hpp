@@ -63,6 +63,7 @@ struct kw_no : TAO_PEGTL_KEYWORD( "no" ) {};
 struct kw_obligations : TAO_PEGTL_KEYWORD( "obligations" ) {};
 struct kw_enum : TAO_PEGTL_KEYWORD( "enum" ) {};
 struct kw_source : TAO_PEGTL_KEYWORD( "source" ) {};
+struct kw_invariant : TAO_PEGTL_KEYWORD( "invariant" ) {};
 // Words of a source's clauses: not reserved (`kind` is a field name in the pack).
 struct kw_kind : TAO_PEGTL_KEYWORD( "kind" ) {};
 struct kw_jurisdiction : TAO_PEGTL_KEYWORD( "jurisdiction" ) {};
@@ -77,7 +78,7 @@ struct reserved : sor< kw_and, kw_or, kw_not, kw_in, kw_has_any, kw_has_all, kw_
                        kw_schema, kw_module, kw_applies, kw_default, kw_param, kw_define,
                        kw_obligation, kw_rule, kw_when, kw_unless, kw_overrides, kw_because,
                        kw_cite, kw_concern, kw_severity, kw_confidence, kw_tags, kw_test,
-                       kw_given, kw_unset, kw_expect, kw_source > {};
+                       kw_given, kw_unset, kw_expect, kw_source, kw_invariant > {};
 
 struct name : seq< not_at< reserved >, identifier > {};      // a name that starts something
 struct word : identifier {};                                   // any identifier (fields, enum values)
@@ -165,7 +166,13 @@ struct field_name : word {};
 struct colon : one< ':' > {};
 struct optional_mark : one< '?' > {};
 struct annotation : seq< one< '@' >, word > {};
-struct field : seq< field_name, sep, must< colon >, sep, must< type >, opt< optional_mark >, star< sep, annotation > > {};
+// A range on a field: `age: int in 0..130`. `in` commits unless it is the
+// name of the next field (`in: bool`); the checker wants integer bounds on
+// an `int`, so the grammar takes any literal word and lets it say so.
+struct range_bound : sor< int_lit, string_lit, word > {};
+struct range_dots : two< '.' > {};
+struct range : if_must< seq< kw_in, not_at< sep, colon > >, sep, range_bound, sep, range_dots, sep, range_bound > {};
+struct field : seq< field_name, sep, must< colon >, sep, must< type >, opt< optional_mark >, opt< sep, range >, star< sep, annotation > > {};
 struct record_type : seq< one< '{' >, record_level, sep, star< field, sep, opt< comma, sep > >, must< record_close > > {};
 struct enum_open : one< '{' > {};
 struct enum_close : one< '}' > {};
@@ -255,6 +262,15 @@ struct url_clause : if_must< kw_url, sep, url_value > {};
 struct source_clause : sor< kind_clause, jurisdiction_clause, from_clause, until_clause, url_clause, confidence_clause > {};
 struct source_decl : if_must< kw_source, sep, source_name, sep, source_title, star< sep, source_clause > > {};
 
+// ---- invariants --------------------------------------------------------------
+// invariant minor_is_under_18:
+//   patient.age < 18  when patient.populations has "child"  because "..."  cite "..."
+// What must hold of every request (where `when` holds); a request that
+// breaks it is refused before it is decided.
+struct invariant_name : name {};
+struct invariant_clause : sor< when_clause, because_clause, cite_clause > {};
+struct invariant_decl : if_must< kw_invariant, sep, invariant_name, sep, colon, sep, condition, star< sep, invariant_clause > > {};
+
 // ---- committee tests -------------------------------------------------------
 struct test_open : one< '{' > {};
 struct test_close : one< '}' > {};
@@ -275,7 +291,7 @@ struct test_decl : if_must< kw_test, sep, test_name, sep, test_open, sep, star< 
 // ---- files -----------------------------------------------------------------
 // The parser reads a file one declaration at a time so that it can resume
 // after an error at the next line that starts a declaration.
-struct declaration : sor< schema_decl, module_decl, param_decl, define_decl, obligation_decl, rule_decl, test_decl, source_decl > {};
+struct declaration : sor< schema_decl, module_decl, param_decl, define_decl, obligation_decl, rule_decl, test_decl, source_decl, invariant_decl > {};
 struct declaration_expected : declaration {};
 struct one_declaration : seq< sep, sor< eof, must< declaration_expected > > > {};
 // The whole-file grammar (used by analyze() and by tools that want one rule).

@@ -120,7 +120,8 @@ Decision Engine::evaluate(std::string_view request_json, const EvaluateOptions& 
   const Bundle& b = state_->bundle;
   Scratch& s = scratch_for(b.policy);
   BindError error;
-  if (!s.binder.bind(request_json, s.request, error)) throw RequestError(error.path, error.message);
+  if (!s.binder.bind(request_json, s.request, error))
+    throw RequestError(error.path, error.message, error.invariant);
   s.evaluator.evaluate(s.request, s.decision);
   Decision out = typed(*b.policy, s, b.hash, options.trace);
   // Not recorded: the id is derived from the bundle and the request, as `ethos eval` does.
@@ -140,7 +141,8 @@ Decision Engine::record(DecisionLog& log, std::string_view request_json,
   const Bundle& b = state_->bundle;
   Scratch& s = scratch_for(b.policy);
   BindError error;
-  if (!s.binder.bind(request_json, s.request, error)) throw RequestError(error.path, error.message);
+  if (!s.binder.bind(request_json, s.request, error))
+    throw RequestError(error.path, error.message, error.invariant);
   s.evaluator.evaluate(s.request, s.decision);
   std::string id = log.record(b, s.request, s.decision);
   Decision out = typed(*b.policy, s, b.hash, options.trace);

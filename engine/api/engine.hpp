@@ -108,12 +108,18 @@ class PolicyError : public std::runtime_error {
 // A request does not fit the schema (or is not JSON).
 class RequestError : public std::runtime_error {
  public:
-  RequestError(std::string path, const std::string& message)
-      : std::runtime_error(path + ": " + message), path_(std::move(path)) {}
+  RequestError(std::string path, const std::string& message, std::string invariant = {})
+      : std::runtime_error(path + ": " + message),
+        path_(std::move(path)),
+        invariant_(std::move(invariant)) {}
   const std::string& path() const { return path_; }  // "$.patient.age"
+  // The id of the schema's invariant the request breaks (its `because` is in
+  // what()); empty when the request does not fit the schema's types or ranges.
+  const std::string& invariant() const { return invariant_; }
 
  private:
   std::string path_;
+  std::string invariant_;
 };
 
 // ---- requests ------------------------------------------------------------------

@@ -317,7 +317,7 @@ bool Formatter::separated(int kind) {
   if (kind < 0) return false;
   auto k = static_cast<ast::DeclKind>(kind);
   return k == ast::DeclKind::kSchema || k == ast::DeclKind::kModule || k == ast::DeclKind::kRule ||
-         k == ast::DeclKind::kTest;
+         k == ast::DeclKind::kTest || k == ast::DeclKind::kInvariant;
 }
 
 }  // namespace format_internal

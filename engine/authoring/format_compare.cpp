@@ -62,6 +62,9 @@ bool same_type(const ast::TypeExpr& a, const ast::TypeExpr& b) {
     const ast::Field& x = a.fields[i];
     const ast::Field& y = b.fields[i];
     if (x.name != y.name || x.optional != y.optional ||
+        x.range.has_value() != y.range.has_value() ||
+        (x.range &&
+         (!same_expr(x.range->lo, y.range->lo) || !same_expr(x.range->hi, y.range->hi))) ||
         x.annotations.size() != y.annotations.size() || !same_type(x.type, y.type))
       return false;
     for (size_t k = 0; k < x.annotations.size(); ++k)
@@ -111,6 +114,13 @@ bool same_declaration(const ast::Declaration& a, const ast::Declaration& b) {
              same_opt(x.from, y.from, same_located) && same_opt(x.until, y.until, same_located) &&
              same_opt(x.url, y.url, same_located) &&
              same_opt(x.confidence, y.confidence, same_located) &&
+             x.duplicate_clauses.size() == y.duplicate_clauses.size();
+    }
+    case ast::DeclKind::kInvariant: {
+      const auto &x = *a.invariant, &y = *b.invariant;
+      return x.name.text == y.name.text && same_expr(x.holds, y.holds) &&
+             same_opt(x.when, y.when, same_expr) && same_opt(x.because, y.because, same_located) &&
+             same_cites(x.cites, y.cites) &&
              x.duplicate_clauses.size() == y.duplicate_clauses.size();
     }
     case ast::DeclKind::kTest: {

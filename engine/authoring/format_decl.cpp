@@ -35,6 +35,9 @@ void Formatter::declaration(const ast::Declaration& d) {
     case ast::DeclKind::kSource:
       source_declaration(*d.source);
       break;
+    case ast::DeclKind::kInvariant:
+      invariant(*d.invariant);
+      break;
   }
 }
 
@@ -95,8 +98,9 @@ void Formatter::record(const ast::TypeExpr& t, int indent) {
   put("}");
 }
 
-uint32_t Formatter::field_end(const ast::Field& f) {
+uint32_t Formatter::field_end(const ast::Field& f) const {
   uint32_t e = f.type.span.end + (f.optional ? 1 : 0);
+  if (f.range) e = std::max(e, f.range->span.end);
   for (const auto& a : f.annotations) e = std::max(e, a.span.end);
   return e;
 }
@@ -106,6 +110,9 @@ void Formatter::field(const ast::Field& f, int indent) {
   put(f.name + ": ");
   type(f.type, indent);
   if (f.optional) put("?");
+  if (f.range)
+    put(" in " + std::string(source(f.range->lo.span)) + ".." +
+        std::string(source(f.range->hi.span)));
   for (const auto& a : f.annotations) put(" @" + a.name);
 }
 
@@ -263,14 +270,56 @@ void Formatter::rule(const ast::Rule& r) {
     };
     items.push_back(std::move(it));
   }
-  // Citations are kept as written (a string, or `source § "section"`).
-  std::vector<ast::Located> cites;
-  for (const auto& c : r.cites) cites.push_back({std::string(source(c.span)), c.span});
+  std::vector<ast::Located> cites = cite_texts(r.cites);
   if (!cites.empty()) items.push_back(list_clause("cite", cites, true, 6));
   if (r.confidence) items.push_back(word_clause("confidence", *r.confidence, 7));
   if (r.severity) items.push_back(word_clause("severity", *r.severity, 8));
   if (!r.tags.empty()) items.push_back(list_clause("tags", r.tags, true, 9));
   block(items, r.name.span.end, items_end(items), 2, false);
+}
+
+// Citations are kept as written (a string, or `source § "section"`).
+std::vector<ast::Located> Formatter::cite_texts(const std::vector<ast::Cite>& cites) const {
+  std::vector<ast::Located> out;
+  for (const auto& c : cites) out.push_back({std::string(source(c.span)), c.span});
+  return out;
+}
+
+// invariant NAME:
+//   CONDITION
+//   when CONDITION
+//   because "..."
+//   cite ...
+void Formatter::invariant(const ast::Invariant& v) {
+  open(0);
+  put("invariant " + v.name.text + ":");
+  std::vector<Item> items;
+  auto condition = [&](const char* keyword, const Expr& e, int order) {
+    Item it;
+    it.range = ext(e);
+    it.order = order;
+    it.emit = [this, keyword, &e] {
+      open(2);
+      put(keyword);
+      expr(e, 0);
+    };
+    items.push_back(std::move(it));
+  };
+  condition("", v.holds, 0);
+  if (v.when) condition("when ", *v.when, 1);
+  if (v.because) {
+    Item it;
+    it.range = {v.because->span.begin, v.because->span.end};
+    it.order = 2;
+    it.emit = [this, &v] {
+      open(2);
+      put("because " + std::string(source(v.because->span)));
+    };
+    items.push_back(std::move(it));
+  }
+  std::vector<ast::Located> cites = cite_texts(v.cites);
+  if (!cites.empty()) items.push_back(list_clause("cite", cites, true, 3));
+  block(items, v.name.span.end, items_end(items), 2, false);
 }
 
 uint32_t Formatter::items_end(const std::vector<Item>& items) {

@@ -88,7 +88,7 @@ class Formatter {
   void schema(const ast::Schema& s);
   // `{`, the fields one per line, `}` at `indent`.
   void record(const ast::TypeExpr& t, int indent);
-  static uint32_t field_end(const ast::Field& f);
+  uint32_t field_end(const ast::Field& f) const;
   void field(const ast::Field& f, int indent);
   void type(const ast::TypeExpr& t, int indent);
   void module(const ast::Module& m, Span decl);
@@ -96,6 +96,8 @@ class Formatter {
   void param(const ast::Param& p);
   void define(const ast::Define& d);
   void rule(const ast::Rule& r);
+  void invariant(const ast::Invariant& v);
+  std::vector<ast::Located> cite_texts(const std::vector<ast::Cite>& cites) const;
   void source_declaration(const ast::Source& s);
   static uint32_t items_end(const std::vector<Item>& items);
   // `keyword a, b, c` on one line, or one item per line under the first.

@@ -90,6 +90,7 @@ std::shared_ptr<Policy> Checker::run() {
   order_and_type_defines();
   check_modules();
   check_rules();
+  check_invariants();
   order_rules();
   compute_reads();
   check_tests();
@@ -179,6 +180,7 @@ void Checker::add_fields(const ast::TypeExpr& record, int32_t parent, const std:
       }
     }
     a.type = schema_type(f.type);
+    if (f.range) check_range(f, a);
     auto slot = static_cast<uint32_t>(p_->schema.attributes.size());
     p_->schema.attributes.push_back(a);
     p_->schema.by_path.emplace(a.path, slot);
@@ -240,6 +242,9 @@ void Checker::collect_declarations() {
           break;
         case ast::DeclKind::kSource:
           collect_source(*d.source);
+          break;
+        case ast::DeclKind::kInvariant:
+          ast_invariants_.push_back(d.invariant.get());
           break;
         case ast::DeclKind::kModule: {
           const auto& m = *d.module;

@@ -109,6 +109,10 @@ Type Checker::type_of(uint32_t node) const {
 // ---- name resolution ----
 
 Checker::Resolved Checker::resolve(const std::string& text) const {
+  if (facts_only_) {
+    auto it = p_->schema.by_path.find(text);
+    return it == p_->schema.by_path.end() ? Resolved{} : Resolved{NameKind::kAttribute, it->second};
+  }
   const auto& scope = scopes_[cur_module_];
   if (text.find('.') == std::string::npos) {
     if (auto it = scope.defines.find(text); it != scope.defines.end())
@@ -135,6 +139,7 @@ Checker::Resolved Checker::resolve(const std::string& text) const {
 std::vector<std::string> Checker::name_candidates() const {
   std::vector<std::string> c;
   for (const auto& a : p_->schema.attributes) c.push_back(a.path);
+  if (facts_only_) return c;
   const auto& scope = scopes_[cur_module_];
   for (const auto& [n, i] : scope.defines) c.push_back(n);
   for (const auto& [n, i] : scope.params) c.push_back(n);
@@ -144,6 +149,19 @@ std::vector<std::string> Checker::name_candidates() const {
 }
 
 void Checker::unknown_name(const ast::Expr& e) {
+  if (facts_only_ && !scopes_.empty()) {
+    // A define or param: the policy's, not a fact of the request.
+    facts_only_ = false;
+    Resolved r = resolve(e.text);
+    facts_only_ = true;
+    if (r.kind != NameKind::kNone) {
+      diags_.error(e.span,
+                   "an invariant reads request facts only: " + quoted(e.text) + " is a " +
+                       (r.kind == NameKind::kDefine ? "define" : "param") + " of a module",
+                   "write the facts it stands for, e.g. `patient.age < 18`");
+      return;
+    }
+  }
   std::string c = closest(e.text, name_candidates());
   std::string help = c.empty() ? "" : "did you mean " + quoted(c) + "?";
   if (c.empty() && e.text.find('.') == std::string::npos)

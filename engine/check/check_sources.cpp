@@ -162,33 +162,42 @@ bool Checker::covers(const Source& s, const Reach& reach) {
   return false;
 }
 
+std::optional<Citation> Checker::citation(const ast::Cite& c) {
+  Citation cit;
+  if (!c.source) {
+    if (c.text.text.empty()) diags_.error(c.span, "empty citation");
+    cit.text = c.text.text;
+    return cit;
+  }
+  auto it = p_->source_by_id.find(c.source->text);
+  if (it == p_->source_by_id.end()) {
+    std::vector<std::string> ids;
+    for (const auto& s : p_->sources) ids.push_back(s.id);
+    std::string near = closest(c.source->text, ids);
+    diags_.error(c.source->span, "unknown source " + quoted(c.source->text),
+                 near.empty() ? "declare it: `source " + c.source->text +
+                                    " \"title\" kind statute jurisdiction \"US\"`"
+                              : "did you mean " + quoted(near) + "?");
+    return std::nullopt;
+  }
+  cit.source = static_cast<int32_t>(it->second);
+  source_used_[it->second] = true;
+  const Source& s = p_->sources[it->second];
+  cit.section = c.text.text;
+  cit.text = cit.section.empty() ? s.title : s.title + " \u00a7 " + cit.section;
+  return cit;
+}
+
 uint32_t Checker::cite_sources(const ast::Rule& ar, Rule& r, uint32_t condition) {
   for (const auto& c : ar.cites) {
-    Citation cit;
-    if (!c.source) {
-      if (c.text.text.empty()) diags_.error(c.span, "empty citation");
-      cit.text = c.text.text;
-    } else {
-      auto it = p_->source_by_id.find(c.source->text);
-      if (it == p_->source_by_id.end()) {
-        std::vector<std::string> ids;
-        for (const auto& s : p_->sources) ids.push_back(s.id);
-        std::string near = closest(c.source->text, ids);
-        diags_.error(c.source->span, "unknown source " + quoted(c.source->text),
-                     near.empty() ? "declare it: `source " + c.source->text +
-                                        " \"title\" kind statute jurisdiction \"US\"`"
-                                  : "did you mean " + quoted(near) + "?");
-        continue;
-      }
-      cit.source = static_cast<int32_t>(it->second);
-      source_used_[it->second] = true;
-      const Source& s = p_->sources[it->second];
-      cit.section = c.text.text;
-      cit.text = cit.section.empty() ? s.title : s.title + " \u00a7 " + cit.section;
+    std::optional<Citation> cit = citation(c);
+    if (!cit) continue;
+    if (cit->source >= 0) {
+      const Source& s = p_->sources[static_cast<size_t>(cit->source)];
       if (s.scope != Source::Scope::kGlobal || s.dated()) r.scoped_cites = true;
     }
-    r.cites.push_back(cit.text);
-    r.citations.push_back(std::move(cit));
+    r.cites.push_back(cit->text);
+    r.citations.push_back(std::move(*cit));
   }
   if (!r.scoped_cites) return condition;
 

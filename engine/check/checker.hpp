@@ -38,6 +38,8 @@ class Checker {
   void add_fields(const ast::TypeExpr& record, int32_t parent, const std::string& prefix,
                   bool absent);
   Type schema_type(const ast::TypeExpr& t);
+  // A field's `in lo..hi` (check_invariants.cpp).
+  void check_range(const ast::Field& f, Attribute& a);
 
   // ---- declarations ----
   struct ModuleScope {
@@ -118,6 +120,10 @@ class Checker {
   uint32_t cite_sources(const ast::Rule& ar, Rule& r, uint32_t condition);
   void report_unused_sources();
 
+  // ---- invariants (check_invariants.cpp) ----
+  void check_invariants();
+  std::optional<Citation> citation(const ast::Cite& c);
+
   // ---- committee tests ----
   void check_tests();
   void report_unused();
@@ -135,6 +141,9 @@ class Checker {
   std::vector<const ast::Define*> ast_defines_;
   std::vector<const ast::Rule*> ast_rules_;
   std::vector<const ast::Test*> tests_;
+  std::vector<const ast::Invariant*> ast_invariants_;
+  // While checking an invariant: names resolve to request attributes only.
+  bool facts_only_ = false;
   std::vector<ModuleScope> scopes_;
   StringMap<uint32_t> module_by_name_;
   std::vector<bool> param_used_, define_used_, obligation_used_, source_used_;

@@ -55,6 +55,10 @@ struct Attribute {
   bool fixed = false;
   bool pseudonymize = false;
   bool redact = false;
+  // `int in lo..hi`: a request's value outside [lo, hi] is refused when bound.
+  bool ranged = false;
+  int64_t lo = 0;
+  int64_t hi = 0;
   int32_t parent = -1;
   std::vector<uint32_t> children;  // for records, in declaration order
   std::string name;                // the last path segment
@@ -213,6 +217,19 @@ struct Rule {
   Span span;
 };
 
+// An invariant of the schema: what must hold of every request. A request
+// breaks it when `when` (if any) is true and `holds` is false, both known;
+// a fact it needs that is absent cannot break it (docs/language.md). Both
+// are boolean IR nodes that read request attributes only.
+struct Invariant {
+  std::string id;
+  std::string because;
+  std::vector<std::string> cites;  // as a decision would show them
+  uint32_t holds = 0;
+  std::optional<uint32_t> when;
+  Span span;
+};
+
 // A committee test, checked against the schema (see engine/testing.hpp).
 struct TestCase {
   std::string name;
@@ -342,6 +359,7 @@ struct Policy {
   std::vector<Define> defines;
   std::vector<Obligation> obligations;
   std::vector<Rule> rules;
+  std::vector<Invariant> invariants;  // in declaration order
   std::vector<TestCase> tests;
 
   std::vector<IrNode> nodes;

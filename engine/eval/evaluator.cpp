@@ -583,4 +583,20 @@ void Evaluator::evaluate(const BoundRequest& request, Decision& out) {
   out.missing.erase(std::unique(out.missing.begin(), out.missing.end()), out.missing.end());
 }
 
+int32_t broken_invariant(const Policy& p, const BoundRequest& request) {
+  if (p.invariants.empty()) return -1;
+  // INVARIANT: invariants read request attributes only (the checker refuses
+  // defines and params in them), so the define scratch stays empty.
+  std::vector<uint32_t> dgen;
+  std::vector<uint8_t> dknown;
+  std::vector<Value> dval;
+  Run run(p, request, nullptr, dgen, dknown, dval, 1);
+  for (size_t i = 0; i < p.invariants.size(); ++i) {
+    const Invariant& v = p.invariants[i];
+    if (v.when && run.tri(*v.when) != kT) continue;
+    if (run.tri(v.holds) == kF) return static_cast<int32_t>(i);
+  }
+  return -1;
+}
+
 }  // namespace ethos

@@ -12,6 +12,12 @@
 
 namespace ethos {
 
+// The first invariant of `policy` (an index into Policy::invariants) that
+// `request` breaks: its `when` true and its condition false, both known.
+// -1 when it breaks none: a fact an invariant needs that is absent makes it
+// unknown, and an unknown invariant is not broken.
+int32_t broken_invariant(const Policy& policy, const BoundRequest& request);
+
 class Evaluator {
  public:
   explicit Evaluator(std::shared_ptr<const Policy> policy);

@@ -10,6 +10,7 @@
 #include <ethos/base/text.hpp>
 #include <ethos/base/time.hpp>
 #include <ethos/check/policy.hpp>
+#include <ethos/eval/evaluator.hpp>
 
 namespace ethos {
 namespace {
@@ -71,6 +72,41 @@ std::string values_text(const std::vector<std::string>& vals) {
   std::string list;
   for (size_t i = 0; i < vals.size(); ++i) list += (i ? ", " : "") + ("`" + vals[i] + "`");
   return list;
+}
+
+// Why `value` does not fit the range of `a`.
+std::string out_of_range(const Attribute& a, int64_t value) {
+  return "`" + std::to_string(value) + "` is outside the range of `" + a.path + "`, " +
+         std::to_string(a.lo) + ".." + std::to_string(a.hi);
+}
+
+// The request attributes an IR tree reads, in first-read order.
+void facts_read(const Policy& p, uint32_t node, std::vector<uint32_t>& out) {
+  // INVARIANT: the tree's depth is bounded by the parser's nesting limit.
+  const IrNode& n = p.nodes[node];
+  if (n.op == IrOp::kAttr || n.op == IrOp::kIsPresent || n.op == IrOp::kIsMissing) {
+    if (std::find(out.begin(), out.end(), n.a) == out.end()) out.push_back(n.a);
+    return;
+  }
+  for_each_child(p, n, [&](uint32_t kid) { facts_read(p, kid, out); });
+}
+
+// False, with `error` naming it, when the request breaks an invariant.
+bool check_invariants(const Policy& p, const BoundRequest& request, BindError& error) {
+  int32_t k = broken_invariant(p, request);
+  if (k < 0) return true;
+  const Invariant& v = p.invariants[static_cast<size_t>(k)];
+  std::vector<uint32_t> slots;
+  if (v.when) facts_read(p, *v.when, slots);
+  facts_read(p, v.holds, slots);
+  std::string facts;
+  for (uint32_t slot : slots)
+    facts += (facts.empty() ? "" : ", ") + ("`$." + p.schema.attributes[slot].path + "`");
+  error.path = "$";
+  error.invariant = v.id;
+  error.message = "the request breaks invariant `" + v.id + "`: " + v.because;
+  if (!facts.empty()) error.message += " (facts: " + facts + ")";
+  return false;
 }
 
 // The fast path: a JSON scanner that binds as it reads, for requests in the
@@ -234,7 +270,8 @@ class FastBinder {
           return false;
         break;
       case ValueType::kInt:
-        if (!integer(val.num)) return false;
+        // Out of its range: the full binder names it.
+        if (!integer(val.num) || (a.ranged && (val.num < a.lo || val.num > a.hi))) return false;
         break;
       case ValueType::kString:
         if (!string(s)) return false;
@@ -566,6 +603,8 @@ struct RequestBinder::Impl {
           return fail(err, "integer out of range");
         else
           return expected("an integer");
+        if (a.ranged && (val.num < a.lo || val.num > a.hi))
+          return fail(err, out_of_range(a, val.num));
         break;
       case ValueType::kString: {
         if (t != T::STRING) return expected("a string");
@@ -664,13 +703,14 @@ RequestBinder::~RequestBinder() = default;
 bool RequestBinder::last_was_fast() const { return impl_->last_fast; }
 
 bool RequestBinder::bind(std::string_view json, BoundRequest& out, BindError& error) {
+  error.invariant.clear();
   const Policy& p = impl_->policy;
   // A UTF-8 byte order mark, which JSON readers may ignore (RFC 8259, 8.1).
   if (json.substr(0, 3) == "\xEF\xBB\xBF") json.remove_prefix(3);
   size_t n = p.schema.attributes.size();
   out.reset(n, json.size());
   impl_->last_fast = impl_->use_fast && impl_->fast.bind(json, out);
-  if (impl_->last_fast) return finish(out);
+  if (impl_->last_fast) return finish(out, error);
   out.reset(n, json.size());
   impl_->path.clear();
   if (impl_->seen.size() != n) impl_->seen.assign(n, 0);
@@ -688,15 +728,30 @@ bool RequestBinder::bind(std::string_view json, BoundRequest& out, BindError& er
     return false;
   }
   if (!impl_->bind_record(simdjson::dom::object(doc), -1, out, error, 1)) return false;
-  return finish(out);
+  return finish(out, error);
 }
 
-bool RequestBinder::finish(BoundRequest& out) const {
+bool RequestBinder::finish(BoundRequest& out, BindError& error) const {
   const Policy& p = impl_->policy;
   if (p.schema.request_id_slot >= 0)
     out.request_id = std::string(out.values[static_cast<size_t>(p.schema.request_id_slot)].text);
   if (p.schema.time_slot >= 0) out.time = out.values[static_cast<size_t>(p.schema.time_slot)].num;
-  return true;
+  // Ranges were checked as values were read; invariants need the whole request.
+  return p.invariants.empty() || check_invariants(p, out, error);
+}
+
+bool check_request(const Policy& p, const BoundRequest& request, BindError& error) {
+  error.invariant.clear();
+  for (const Attribute& a : p.schema.attributes) {
+    auto slot = static_cast<size_t>(&a - p.schema.attributes.data());
+    if (a.ranged && request.present[slot] &&
+        (request.values[slot].num < a.lo || request.values[slot].num > a.hi)) {
+      error.path = "$." + a.path;
+      error.message = out_of_range(a, request.values[slot].num);
+      return false;
+    }
+  }
+  return check_invariants(p, request, error);
 }
 
 }  // namespace ethos

@@ -58,7 +58,16 @@ struct BoundRequest {
 struct BindError {
   std::string path;     // JSON path, e.g. `$.patient.age`
   std::string message;  // lowercase, one line
+  // Set when the request fits the schema's types but breaks one of its
+  // invariants: the invariant's id (the message holds its `because`).
+  std::string invariant;
 };
+
+// Whether a bound request keeps the schema's ranges and invariants
+// (Policy::invariants): false with `error` naming the first broken one.
+// RequestBinder::bind() checks both itself; this is for requests bound by
+// other means (stored requests in a replay).
+bool check_request(const Policy& policy, const BoundRequest& request, BindError& error);
 
 // The JSON path (`$.a.b[2]`) of the first object or array in `json` nested
 // deeper than `max_depth` levels, the outermost value being level 1; nullopt
@@ -84,6 +93,8 @@ class RequestBinder {
   RequestBinder& operator=(const RequestBinder&) = delete;
 
   // True on success; otherwise `error` names the JSON path and the problem.
+  // A request that breaks the schema's ranges or invariants is refused too
+  // (docs/language.md, "Ranges and invariants").
   // A request nested deeper than the policy's limit (Policy::max_depth) is
   // refused at the path of the first object or array past it; a leading
   // UTF-8 byte order mark is skipped.
@@ -92,7 +103,7 @@ class RequestBinder {
   bool last_was_fast() const;
 
  private:
-  bool finish(BoundRequest& out) const;
+  bool finish(BoundRequest& out, BindError& error) const;
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

@@ -125,9 +125,15 @@ class Worker {
     // one it was written under; otherwise it goes through ordinary JSON.
     bool direct = dec == recorded_by || same_layout_as(recorded_by);
     bool bound_ok = false;
+    bool refused = false;  // it binds, but breaks a range or an invariant of the schema
     std::string error;
     if (direct) {
       bound_ok = dec->stored->bind(e.request, bound, error);
+      if (bound_ok && !check_request(*dec->bundle->policy, bound, bind_error)) {
+        bound_ok = false;
+        refused = true;
+        error = bind_error.path + ": " + bind_error.message;
+      }
     } else {
       try {
         expanded = expand_stored_request(recorded_by->bundle->policy->schema, e.request);
@@ -138,7 +144,7 @@ class Worker {
       }
     }
     if (!bound_ok) {
-      if (candidate_ && !direct) {
+      if (candidate_ && (!direct || refused)) {
         ++out.not_bound;
         if (out.not_bound_examples.size() < 10) out.not_bound_examples.emplace_back(e.id, error);
       } else {

@@ -19,7 +19,7 @@ const std::vector<std::string> kKeywordList = {
     "confidence", "tags",         "applies",   "default", "and",        "or",       "not",
     "in",         "has",          "has_any",   "has_all", "is",         "present",  "missing",
     "now",        "true",         "false",     "given",   "set",        "unset",    "expect",
-    "kind",       "jurisdiction", "from",      "until",   "url"};
+    "kind",       "jurisdiction", "from",      "until",   "url",        "invariant"};
 
 bool name_char(char c) {
   return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.';

@@ -150,10 +150,14 @@ std::optional<Hover> hover(const Pack& pack, uint32_t file, uint32_t offset) {
     case SymbolKind::kAttribute: {
       const ast::Field& f = *sym.field;
       std::string line = sym.id + ": " + type_text(f.type) + (f.optional ? "?" : "");
+      if (f.range)
+        line += " in " + std::to_string(f.range->lo.int_value) + ".." +
+                std::to_string(f.range->hi.int_value);
       for (const auto& a : f.annotations) line += " @" + a.name;
       md = with_comment(code(line), doc_comment(pack, sym.name.file, sym.name));
       if (f.optional)
         md += "\nOptional: a rule that needs it while it is absent is *unknown* (fails closed).\n";
+      if (f.range) md += "\nA request with a value outside the range is refused.\n";
       break;
     }
     case SymbolKind::kParam: {

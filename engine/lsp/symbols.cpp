@@ -182,6 +182,8 @@ void SymbolIndex::build(const std::vector<ast::File>& files) {
         case ast::DeclKind::kTest:
           s = {SymbolKind::kTest, d.test->name.text, d.test->name.span, d.span, "", &d, nullptr};
           break;
+        case ast::DeclKind::kInvariant:
+          continue;  // not named from elsewhere; its facts are (below)
       }
       add(std::move(s));
     }
@@ -208,6 +210,14 @@ void SymbolIndex::build(const std::vector<ast::File>& files) {
                                                         ? qualified(module, o.text)
                                                         : o.text));
           for (const auto& c : r.cites)
+            if (c.source) add_use(c.source->span, find(SymbolKind::kSource, c.source->text));
+          break;
+        }
+        case ast::DeclKind::kInvariant: {
+          const ast::Invariant& v = *d.invariant;
+          add_expr(v.holds, "");
+          if (v.when) add_expr(*v.when, "");
+          for (const auto& c : v.cites)
             if (c.source) add_use(c.source->span, find(SymbolKind::kSource, c.source->text));
           break;
         }

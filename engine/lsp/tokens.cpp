@@ -120,6 +120,15 @@ std::vector<SemanticToken> semantic_tokens(const Pack& pack, uint32_t file) {
         for (const auto& t : r.tags) out.push_back({t.span, kString});
         break;
       }
+      case ast::DeclKind::kInvariant: {
+        const ast::Invariant& v = *d.invariant;
+        add_expr(v.holds, out);
+        if (v.when) add_expr(*v.when, out);
+        add_located(v.because, kString, out);
+        for (const auto& c : v.cites)
+          if (!c.text.text.empty() || !c.source) out.push_back({c.text.span, kString});
+        break;
+      }
       case ast::DeclKind::kTest:
         add_located(d.test->given, kString, out);
         for (const auto& s : d.test->sets) add_expr(s.value, out);

@@ -614,9 +614,7 @@ bool AuthzenEndpoints::evaluate(const Incoming& req, bool batch, Session& sessio
     BindError be;
     for (size_t k = 0; k < n; ++k)
       if (!binder->bind((*evs)[k].request, scratch, be)) {
-        ErrorCode code = be.message.rfind("malformed JSON", 0) == 0 ? ErrorCode::kMalformedJson
-                                                                    : ErrorCode::kInvalidRequest;
-        r = authzen_error(error_reply(code, be.message, be.path), *mapping, (*evs)[k]);
+        r = authzen_error(bind_error_reply(be, be.path), *mapping, (*evs)[k]);
         return false;
       }
   }

@@ -175,6 +175,7 @@ Reply ConsoleApi::playground(std::string_view body) const {
     BindError err;
     if (!binder.bind(*request, bound, err)) {
       json e = {{"path", err.path}, {"message", err.message}};
+      if (!err.invariant.empty()) e["invariant"] = err.invariant;
       out += dump(e);
     } else {
       out += "null";

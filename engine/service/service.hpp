@@ -68,6 +68,9 @@ struct Reply {
 };
 
 Reply error_reply(ErrorCode code, std::string_view message, std::string_view path = {});
+// The reply to a request the binder refused (`path`: where, as the caller
+// names it): invariant_violated, malformed_json or invalid_request.
+Reply bind_error_reply(const BindError& e, std::string_view path);
 
 // Query parameters, in order, decoded.
 using QueryParams = std::vector<std::pair<std::string, std::string>>;

@@ -14,6 +14,8 @@ const char* error_code_name(ErrorCode code) {
       return "malformed_json";
     case ErrorCode::kInvalidRequest:
       return "invalid_request";
+    case ErrorCode::kInvariantViolated:
+      return "invariant_violated";
     case ErrorCode::kBadQuery:
       return "bad_query";
     case ErrorCode::kUnauthorized:
@@ -50,6 +52,7 @@ int http_status(ErrorCode code) {
       return 200;
     case ErrorCode::kMalformedJson:
     case ErrorCode::kInvalidRequest:
+    case ErrorCode::kInvariantViolated:
     case ErrorCode::kBadQuery:
       return 400;
     case ErrorCode::kUnauthorized:
@@ -78,7 +81,8 @@ int http_status(ErrorCode code) {
   return 500;
 }
 
-std::string error_json(ErrorCode code, std::string_view message, std::string_view path) {
+std::string error_json(ErrorCode code, std::string_view message, std::string_view path,
+                       std::string_view invariant) {
   std::string out = R"({"error":{"code":")";
   out += error_code_name(code);
   out += R"(","message":)";
@@ -88,12 +92,23 @@ std::string error_json(ErrorCode code, std::string_view message, std::string_vie
     out += "null";
   else
     append_json_string(out, path);
+  if (!invariant.empty()) {
+    out += R"(,"invariant":)";
+    append_json_string(out, invariant);
+  }
   out += "}}";
   return out;
 }
 
 Reply error_reply(ErrorCode code, std::string_view message, std::string_view path) {
   return Reply{http_status(code), error_json(code, message, path), code};
+}
+
+Reply bind_error_reply(const BindError& e, std::string_view path) {
+  ErrorCode code = !e.invariant.empty()                        ? ErrorCode::kInvariantViolated
+                   : e.message.rfind("malformed JSON", 0) == 0 ? ErrorCode::kMalformedJson
+                                                               : ErrorCode::kInvalidRequest;
+  return Reply{http_status(code), error_json(code, e.message, path, e.invariant), code};
 }
 
 }  // namespace ethos

@@ -13,6 +13,7 @@ enum class ErrorCode : uint8_t {
   kNone,
   kMalformedJson,         // 400: the body is not JSON
   kInvalidRequest,        // 400: JSON that does not fit the schema or the endpoint
+  kInvariantViolated,     // 400: a request that breaks an invariant of the schema
   kBadQuery,              // 400: a query parameter is unknown or malformed
   kUnauthorized,          // 401: no token, or one that is unknown or revoked
   kForbidden,             // 403: the token's role may not call this endpoint
@@ -30,7 +31,9 @@ enum class ErrorCode : uint8_t {
 
 const char* error_code_name(ErrorCode code);
 int http_status(ErrorCode code);
-// {"error": {"code", "message", "path"}}; an empty path is JSON null.
-std::string error_json(ErrorCode code, std::string_view message, std::string_view path = {});
+// {"error": {"code", "message", "path"}}; an empty path is JSON null. With
+// an invariant (kInvariantViolated), also "invariant": its id.
+std::string error_json(ErrorCode code, std::string_view message, std::string_view path = {},
+                       std::string_view invariant = {});
 
 }  // namespace ethos

@@ -50,9 +50,7 @@ Reply Session::bind_error(const BindError& e, long index) {
     std::string rest = path.size() > 1 ? path.substr(1) : std::string();
     path = "$[" + std::to_string(index) + "]" + rest;
   }
-  ErrorCode code = e.message.rfind("malformed JSON", 0) == 0 ? ErrorCode::kMalformedJson
-                                                             : ErrorCode::kInvalidRequest;
-  return error_reply(code, e.message, path);
+  return bind_error_reply(e, path);
 }
 
 bool Session::prepare(std::string_view body, const DecideOptions& options, DecideResult& result,

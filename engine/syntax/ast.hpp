@@ -82,11 +82,20 @@ struct Annotation {
   Span span;
 };
 
+// A field's range, `in LO..HI`: the bounds as written (the checker wants
+// integers, kInt).
+struct FieldRange {
+  Expr lo;
+  Expr hi;
+  Span span;  // from `in` to the upper bound
+};
+
 struct Field {
   std::string name;
   Span span;
   TypeExpr type;
   bool optional = false;
+  std::optional<FieldRange> range;
   std::vector<Annotation> annotations;
   std::vector<Comment> comments;
 };
@@ -168,6 +177,17 @@ struct Rule {
   std::vector<Located> duplicate_clauses;
 };
 
+// An invariant of the schema: `holds` must be true of every request where
+// `when` is true (the whole request when there is no `when`).
+struct Invariant {
+  Located name;
+  Expr holds;
+  std::optional<Expr> when;
+  std::optional<Located> because;
+  std::vector<Cite> cites;
+  std::vector<Located> duplicate_clauses;
+};
+
 struct TestSet {
   Located path;
   Expr value;  // a literal
@@ -197,7 +217,8 @@ enum class DeclKind : uint8_t {
   kObligation,
   kRule,
   kTest,
-  kSource
+  kSource,
+  kInvariant
 };
 
 // One top-level declaration. Exactly the member named by `kind` is set.
@@ -213,6 +234,7 @@ struct Declaration {
   std::unique_ptr<Rule> rule;
   std::unique_ptr<Test> test;
   std::unique_ptr<Source> source;
+  std::unique_ptr<Invariant> invariant;
 };
 
 // A parsed file. Declarations after a `module` header belong to that module.

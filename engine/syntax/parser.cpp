@@ -28,7 +28,8 @@ using selector = pt::selector<Rule,
         g::is_missing, g::condition,
         // schema
         g::schema_decl, g::schema_name, g::schema_body, g::record_type, g::field, g::field_name, g::enum_type,
-        g::enum_value, g::set_type, g::prim_type, g::optional_mark, g::annotation,
+        g::enum_value, g::set_type, g::prim_type, g::optional_mark, g::annotation, g::range,
+        g::range_bound, g::invariant_decl, g::invariant_name,
         // modules and declarations
         g::module_decl, g::module_name, g::title, g::applies_clause, g::default_effect,
         g::concern_clause, g::concern_value, g::param_decl, g::param_name, g::literal,
@@ -297,7 +298,7 @@ class Converter {
       for (const auto& c : n.children) e.kids.push_back(expr(*c));
       return e;
     }
-    if (n.is_type<g::list_item>() || n.is_type<g::literal>()) {
+    if (n.is_type<g::list_item>() || n.is_type<g::literal>() || n.is_type<g::range_bound>()) {
       if (!n.children.empty()) return expr(*n.children[0]);
       e.kind = ast::ExprKind::kName;  // a bare word: an enum value
       e.text = n.string();
@@ -380,6 +381,8 @@ class Converter {
       const Node& c = *n.children[i];
       if (c.is_type<g::optional_mark>())
         f.optional = true;
+      else if (c.is_type<g::range>())
+        f.range = ast::FieldRange{expr(*c.children.at(0)), expr(*c.children.at(1)), span(c)};
       else
         f.annotations.push_back({c.string().substr(1), span(c)});
     }
@@ -435,6 +438,9 @@ class Converter {
     } else if (n.is_type<g::source_decl>()) {
       d.kind = ast::DeclKind::kSource;
       d.source = source(n);
+    } else if (n.is_type<g::invariant_decl>()) {
+      d.kind = ast::DeclKind::kInvariant;
+      d.invariant = invariant(n);
     }
     return d;
   }
@@ -481,26 +487,51 @@ class Converter {
         for (const auto& ref : c.children) r->overrides.push_back(located(*ref));
       } else if (c.is_type<g::cite_clause>()) {
         if (!r->cites.empty()) r->duplicate_clauses.push_back(located(c));
-        for (const auto& s : c.children) {
-          ast::Cite cite;
-          cite.span = span(*s);
-          if (s->is_type<g::source_cite>()) {
-            cite.source = located(*s->children.at(0));
-            if (s->children.size() > 1)
-              cite.text = string_located(*s->children.at(1));
-            else
-              cite.text = {"", span(*s->children.at(0))};
-          } else {
-            cite.text = {unquote(s->string_view()), span(*s)};
-          }
-          r->cites.push_back(std::move(cite));
-        }
+        cites(c, r->cites);
       } else if (c.is_type<g::tags_clause>()) {
         if (!r->tags.empty()) r->duplicate_clauses.push_back(located(c));
         for (const auto& s : c.children) r->tags.push_back({unquote(s->string_view()), span(*s)});
       }
     }
     return r;
+  }
+
+  // The citations of a `cite` clause, appended to `out`.
+  void cites(const Node& clause, std::vector<ast::Cite>& out) const {
+    for (const auto& s : clause.children) {
+      ast::Cite cite;
+      cite.span = span(*s);
+      if (s->is_type<g::source_cite>()) {
+        cite.source = located(*s->children.at(0));
+        if (s->children.size() > 1)
+          cite.text = string_located(*s->children.at(1));
+        else
+          cite.text = {"", span(*s->children.at(0))};
+      } else {
+        cite.text = {unquote(s->string_view()), span(*s)};
+      }
+      out.push_back(std::move(cite));
+    }
+  }
+
+  std::unique_ptr<ast::Invariant> invariant(const Node& n) const {
+    auto v = std::make_unique<ast::Invariant>();
+    v->name = located(*n.children.at(0));
+    v->holds = expr(*n.children.at(1));
+    for (size_t i = 2; i < n.children.size(); ++i) {
+      const Node& c = *n.children[i];
+      if (c.is_type<g::when_clause>()) {
+        if (v->when) v->duplicate_clauses.push_back(located(c));
+        v->when = expr(*c.children.at(0));
+      } else if (c.is_type<g::because_clause>()) {
+        if (v->because) v->duplicate_clauses.push_back(located(c));
+        v->because = string_located(c);
+      } else if (c.is_type<g::cite_clause>()) {
+        if (!v->cites.empty()) v->duplicate_clauses.push_back(located(c));
+        cites(c, v->cites);
+      }
+    }
+    return v;
   }
 
   std::unique_ptr<ast::Source> source(const Node& n) const {
@@ -603,7 +634,7 @@ bool starts_declaration(std::string_view line) {
   if (i == std::string_view::npos) return false;
   line.remove_prefix(i);
   for (std::string_view kw :
-       {"rule", "define", "param", "obligation", "module", "schema", "test"}) {
+       {"rule", "define", "param", "obligation", "module", "schema", "test", "invariant"}) {
     if (line.substr(0, kw.size()) == kw &&
         (line.size() == kw.size() || line[kw.size()] == ' ' || line[kw.size()] == '\t'))
       return true;

@@ -53,7 +53,9 @@ TEST_CASE("an unterminated string is reported where the string begins its line")
 TEST_CASE("a misspelt clause keyword is reported as an unexpected declaration") {
   std::string out = diagnose_policy(
       "module m \"M\"\nrule a: forbid when patient.opted_out\n  becuase \"x\" cite \"y\"\n");
-  CHECK(out.find("policy.ethos:3:3: error: expected a declaration (`rule`, `define`, `param`, "
-                 "`obligation`, `module`, `schema`, `source` or `test`), found `becuase`") !=
-        std::string::npos);
+  CHECK(
+      out.find(
+          "policy.ethos:3:3: error: expected a declaration (`rule`, `define`, `param`, "
+          "`obligation`, `module`, `schema`, `source`, `invariant` or `test`), found `becuase`") !=
+      std::string::npos);
 }

@@ -31,7 +31,7 @@ const Row kRows[] = {
     {ROW(declaration_expected),
      "module m \"M\"\n"
       "foo\n",
-     "policy.ethos:2:1: error: expected a declaration (`rule`, `define`, `param`, `obligation`, `module`, `schema`, `source` or `test`), found `foo`\n"
+     "policy.ethos:2:1: error: expected a declaration (`rule`, `define`, `param`, `obligation`, `module`, `schema`, `source`, `invariant` or `test`), found `foo`\n"
       "  |\n"
       "2 | foo\n"
       "  | ^~~\n"},
@@ -166,6 +166,24 @@ const Row kRows[] = {
       "  |\n"
       "1 | schema extra { age: int 1 }\n"
       "  |                         ^\n"},
+    {ROW(range_bound),
+     "schema extra { age: int in ..130 }\n",
+     "policy.ethos:1:28: error: expected an integer bound of the range (`in 0..130`), found `..130`\n"
+      "  |\n"
+      "1 | schema extra { age: int in ..130 }\n"
+      "  |                            ^~~~~\n"},
+    {ROW(range_dots),
+     "schema extra { age: int in 0 130 }\n",
+     "policy.ethos:1:30: error: expected `..` between the bounds of the range (`in 0..130`), found `130`\n"
+      "  |\n"
+      "1 | schema extra { age: int in 0 130 }\n"
+      "  |                              ^~~\n"},
+    {ROW(invariant_name),
+     "invariant : patient.age < 130 because \"x\"\n",
+     "policy.ethos:1:11: error: expected the invariant's name, found `:`\n"
+      "  |\n"
+      "1 | invariant : patient.age < 130 because \"x\"\n"
+      "  |           ^\n"},
     {ROW(enum_open),
      "schema extra { form: enum written }\n",
      "policy.ethos:1:27: error: expected `{` after `enum`, found `written`\n"

@@ -97,6 +97,7 @@ struct Program {
   std::map<std::string, DefineDecl> defines;  // "module.name"
   std::map<std::string, Val> params;          // "module.name" -> its value
   std::map<std::string, SourceDecl> sources;
+  std::vector<const ast::Invariant*> invariants;  // files by path, then text order
 
   explicit Program(const Schema& s) : schema(s) {}
 
@@ -561,6 +562,9 @@ Interpreter::Interpreter(const SourceSet& sources, const std::vector<ast::File>&
           p.sources[d.source->name.text] = s;
           break;
         }
+        case ast::DeclKind::kInvariant:
+          p.invariants.push_back(d.invariant.get());
+          break;
         default:
           break;
       }
@@ -593,9 +597,18 @@ RefResult Interpreter::decide(const std::string& request_json) const {
   RefResult result;
   Facts facts;
   if (!bind_request(p.schema, request_json, facts, result.error)) return result;
+  Run run(p, facts);
+  // semantics.md: a request breaks an invariant when its `when` is true and
+  // its condition false, both known; it is then rejected, not decided.
+  for (const ast::Invariant* v : p.invariants) {
+    Tri when = v->when ? run.tri(*v->when, 0) : Tri::kTrue;
+    if (when == Tri::kTrue && run.tri(v->holds, 0) == Tri::kFalse) {
+      result.error = {"$", "breaks invariant `" + v->name.text + "`"};
+      return result;
+    }
+  }
   result.ok = true;
   RefDecision& d = result.decision;
-  Run run(p, facts);
 
   // ---- A rule's status: C = G and W and not U ----
   enum class Status { kNotApplicable, kNotFired, kFired, kUnknown, kOverridden };

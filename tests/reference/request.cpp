@@ -198,6 +198,8 @@ class Binder {
         } else {
           return fail(at, "expected an integer");
         }
+        // language.md, "Ranges": a value outside the field's range is refused.
+        if (a.ranged && (out.i < a.lo || out.i > a.hi)) return fail(at, "outside the range");
         break;
       case ValueType::kString:
         if (!v.is_string()) return fail(at, "expected a string");
