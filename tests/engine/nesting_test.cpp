@@ -142,7 +142,7 @@ TEST_CASE("nested function calls count a level each") {
              Contains("error: expression nests deeper than 256 levels"));
 }
 
-TEST_CASE("lists do not nest: 100,000 `[` are a syntax error, not a recursion") {
+TEST_CASE("lists do not nest: 100,000 opening brackets are a syntax error, not a recursion") {
   std::string out = diagnosed(rule_when("data.categories has_any " + repeat("[", 100000) +
                                         "\"phi\"" + repeat("]", 100000)));
   CHECK_THAT(out, Contains("error: expected `,` or `]` to continue or close the list"));

@@ -61,7 +61,7 @@ TEST_CASE("a message that is not a request gets invalid request") {
   still_serves(lsp);
 }
 
-TEST_CASE("an unknown method gets method not found; an unknown notification is ignored") {
+TEST_CASE("an unknown method gets method not found, and an unknown notification is ignored") {
   LspProcess lsp;
   lsp.initialize();
   lsp.notify("ethos/noSuchNotification", {{"x", 1}});

@@ -62,7 +62,7 @@ TEST_CASE("the embedding example of docs/embedding.md decides, records and exits
   std::filesystem::remove_all(dir);
 }
 
-TEST_CASE("a Session decides and records; the Service reads the log back", "[embed]") {
+TEST_CASE("a Session decides and records, and the Service reads the log back", "[embed]") {
   std::string dir = ethos::testing::temp_dir();
   {
     ethos::Service service(options_for(dir + "/log.db"));

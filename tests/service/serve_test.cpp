@@ -91,7 +91,8 @@ std::string read_all(int fd) {
 
 }  // namespace
 
-TEST_CASE("healthz and readyz answer without a token; readyz names the active bundle", "[serve]") {
+TEST_CASE("healthz and readyz answer without a token, and readyz names the active bundle",
+          "[serve]") {
   ServeProcess s;
   HttpResult h = s.get("/healthz");
   CHECK(h.status == 200);
@@ -428,7 +429,7 @@ TEST_CASE("bad input gets a 4xx that names the problem, and the server keeps ser
   CHECK(body_of(s.get("/v1/verify", s.auditor))["decisions"] == 1);
 }
 
-TEST_CASE("reload swaps in a checked policy; a broken one keeps the old bundle serving",
+TEST_CASE("reload swaps in a checked policy, and a broken one keeps the old bundle serving",
           "[serve][reload]") {
   ServeProcess s;
   std::string h0 = body_of(s.get("/v1/policy", s.admin))["bundle"];

@@ -13,7 +13,7 @@
 using ethos::Role;
 using ethos::TokenStore;
 
-TEST_CASE("a token authenticates with its role; another secret does not", "[tokens]") {
+TEST_CASE("a token authenticates with its role, and another secret does not", "[tokens]") {
   TokenStore store;
   std::string d = store.add("notes-app", Role::kDecider, 1700000000);
   std::string a = store.add("audit", Role::kAuditor, 1700000000);
@@ -34,7 +34,7 @@ TEST_CASE("a token authenticates with its role; another secret does not", "[toke
   CHECK(t->sha256 == ethos::sha256_hex(d));
 }
 
-TEST_CASE("names are unique and plain; revoking removes the token", "[tokens]") {
+TEST_CASE("names are unique and plain, and revoking removes the token", "[tokens]") {
   TokenStore store;
   std::string s = store.add("app", Role::kDecider, 0);
   CHECK_THROWS_AS(store.add("app", Role::kAdmin, 0), std::invalid_argument);
@@ -74,7 +74,7 @@ TEST_CASE("the tokens file round-trips, holds no secret and is private", "[token
   CHECK_THROWS_WITH(TokenStore::load(path), Catch::Contains("unknown role `root`"));
 }
 
-TEST_CASE("ethos token new prints the secret once; list and revoke never show it",
+TEST_CASE("ethos token new prints the secret once, and list and revoke never show it",
           "[tokens][cli]") {
   using ethos::testing::run_ethos;
   std::string dir = ethos::testing::temp_dir();

@@ -56,7 +56,7 @@ TEST_CASE("each PostgreSQL node signs its own chain's head, and each checkpoint 
   CHECK(log.checkpoints().size() == 4);  // rows 2 and 4 of each chain
 }
 
-TEST_CASE("a PostgreSQL node refuses a chain whose tail was cut; the other node records on",
+TEST_CASE("a PostgreSQL node refuses a chain whose tail was cut, and the other node records on",
           "[postgres][checkpoint]") {
   auto server = postgres_server_url();
   if (!server) return;
