@@ -12,30 +12,18 @@
 
 #include <ethos/base/hash.hpp>
 #include <ethos/base/time.hpp>
+#include <ethos/log/log_entry.hpp>
 
 namespace ethos {
 
-namespace {
-
-void field(std::string& out, std::string_view name, std::string_view value) {
-  out += name;
-  out += ' ';
-  out += std::to_string(value.size());
-  out += '\n';
-  out += value;
-  out += '\n';
-}
-
-}  // namespace
-
 std::string checkpoint_message(const Checkpoint& c) {
   std::string out = "ethos-checkpoint 1\n";
-  field(out, "chain", c.chain);
-  field(out, "seq", std::to_string(c.seq));
-  field(out, "head", c.head);
-  field(out, "time", format_timestamp(c.time));
-  field(out, "log_key_id", c.log_key_id);
-  field(out, "key_id", c.key_id);
+  append_hashed_field(out, "chain", c.chain);
+  append_hashed_field(out, "seq", std::to_string(c.seq));
+  append_hashed_field(out, "head", c.head);
+  append_hashed_field(out, "time", format_timestamp(c.time));
+  append_hashed_field(out, "log_key_id", c.log_key_id);
+  append_hashed_field(out, "key_id", c.key_id);
   return out;
 }
 

@@ -21,15 +21,6 @@ void rule_list(const Policy& p, const std::vector<uint32_t>& rules, std::string&
   out += ']';
 }
 
-void field(std::string& out, std::string_view name, std::string_view value) {
-  out += name;
-  out += ' ';
-  out += std::to_string(value.size());
-  out += '\n';
-  out += value;
-  out += '\n';
-}
-
 RuleStatus status_from_char(char c) {
   switch (c) {
     case 'F':
@@ -54,6 +45,15 @@ uint32_t rule_index(const Policy& p, const std::string& id) {
 }
 
 }  // namespace
+
+void append_hashed_field(std::string& out, std::string_view name, std::string_view value) {
+  out += name;
+  out += ' ';
+  out += std::to_string(value.size());
+  out += '\n';
+  out += value;
+  out += '\n';
+}
 
 char trace_char(RuleStatus s) {
   switch (s) {
@@ -116,20 +116,20 @@ void canonical_row(const LogEntry& e, std::string& out) {
   out.reserve(256 + e.request.size() + e.decision.trace.size() + e.decision.reasons.size() +
               e.decision.obligations.size());
   out += "ethos-decision 1\n";
-  field(out, "id", e.id);
-  field(out, "request_id", e.request_id);
-  field(out, "time", std::to_string(e.time));
-  field(out, "recorded_at", std::to_string(e.recorded_at));
-  field(out, "outcome", e.decision.outcome);
-  field(out, "bundle", e.bundle);
-  field(out, "default", e.decision.default_module);
-  field(out, "request", e.request);
-  field(out, "reasons", e.decision.reasons);
-  field(out, "obligations", e.decision.obligations);
-  field(out, "advice", e.decision.advice);
-  field(out, "overridden", e.decision.overridden);
-  field(out, "missing_facts", e.decision.missing_facts);
-  field(out, "trace", e.decision.trace);
+  append_hashed_field(out, "id", e.id);
+  append_hashed_field(out, "request_id", e.request_id);
+  append_hashed_field(out, "time", std::to_string(e.time));
+  append_hashed_field(out, "recorded_at", std::to_string(e.recorded_at));
+  append_hashed_field(out, "outcome", e.decision.outcome);
+  append_hashed_field(out, "bundle", e.bundle);
+  append_hashed_field(out, "default", e.decision.default_module);
+  append_hashed_field(out, "request", e.request);
+  append_hashed_field(out, "reasons", e.decision.reasons);
+  append_hashed_field(out, "obligations", e.decision.obligations);
+  append_hashed_field(out, "advice", e.decision.advice);
+  append_hashed_field(out, "overridden", e.decision.overridden);
+  append_hashed_field(out, "missing_facts", e.decision.missing_facts);
+  append_hashed_field(out, "trace", e.decision.trace);
 }
 
 std::string content_hash(const LogEntry& e) {

@@ -64,6 +64,9 @@ void canonical_row(const LogEntry& e, std::string& out);
 std::string content_hash(const LogEntry& e);
 // SHA-256 (hex) of "ethos-chain 1\n" + prev_hash + "\n" + content_hash + "\n".
 std::string chain_hash(std::string_view prev_hash, std::string_view content_hash);
+// Appends "NAME LENGTH\nVALUE\n": the length-prefixed field of the bytes a
+// row's content hash and a checkpoint's signature cover.
+void append_hashed_field(std::string& out, std::string_view name, std::string_view value);
 
 inline constexpr std::string_view kGenesisHash =
     "0000000000000000000000000000000000000000000000000000000000000000";
